@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "herald-producer", targets: ["herald-producer"]),
+        .executable(name: "herald-router", targets: ["herald-router"]),
+        .executable(name: "herald-worker", targets: ["herald-worker"]),
+        .executable(name: "heraldctl", targets: ["heraldctl"]),
+        .library(name: "Herald", targets: ["Herald"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries: module map + shim header only.
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Typed one-line wrappers for variadic C functions Swift cannot call.
+        .target(name: "CHeraldCurlShims", dependencies: ["CCurl"]),
+        .target(name: "CHeraldAMQPShims", dependencies: ["CRabbitMQ"]),
+
+        // Swift wrappers: each knows only its C library.
+        .target(name: "AMQP", dependencies: ["CRabbitMQ", "CHeraldAMQPShims"]),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
+        .target(name: "CurlClient", dependencies: ["CCurl", "CHeraldCurlShims"]),
+        .target(name: "HeraldCrypto", dependencies: ["COpenSSL"]),
+
+        // The domain: no I/O.
+        .target(name: "HeraldCore"),
+
+        // The services.
+        .target(name: "Herald", dependencies: [
+            "HeraldCore", "AMQP", "PostgresClient", "CurlClient", "HeraldCrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Thin executables.
+        .executableTarget(name: "herald-producer", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "herald-router", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "herald-worker", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "heraldctl", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldCrypto"]),
+        .testTarget(name: "HeraldCryptoTests", dependencies: ["HeraldCrypto"]),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "CurlClientTests", dependencies: ["CurlClient"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Herald"], resources: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,16 @@
+#ifndef HERALD_CURL_SHIMS_H
+#define HERALD_CURL_SHIMS_H
+#include <curl/curl.h>
+/* Typed, non-variadic wrappers for libcurl's variadic setters, so Swift can call them. */
+CURLcode herald_curl_easy_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode herald_curl_easy_setopt_string(CURL *handle, CURLoption option, const char *value);
+CURLcode herald_curl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode herald_curl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
+CURLcode herald_curl_easy_setopt_offset(CURL *handle, CURLoption option, curl_off_t value);
+CURLcode herald_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode herald_curl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
+CURLcode herald_curl_easy_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t *value);
+CURLcode herald_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
+CURLcode herald_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value);
+CURLMcode herald_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
+#endif

@@ -1,0 +1,6 @@
+#ifndef HERALD_C_RABBITMQ_SHIM_H
+#define HERALD_C_RABBITMQ_SHIM_H
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#endif

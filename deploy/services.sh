@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Local RabbitMQ and PostgreSQL for Herald, without Docker or systemd.
+#
+#   deploy/services.sh install   install what is missing (apt, as root)
+#   deploy/services.sh up        install if needed, start both on 127.0.0.1, wait until they accept connections
+#   deploy/services.sh down      stop both
+#   deploy/services.sh status    say what runs
+#   deploy/services.sh reset     down, then forget all state
+#
+# State lives in $HERALD_STATE_DIR (default: <repo>/.state). Ports: HERALD_AMQP_PORT (5672),
+# HERALD_PG_PORT (5432). Database/user/password: herald/herald/herald.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${HERALD_STATE_DIR:-$ROOT/.state}
+AMQP_PORT=${HERALD_AMQP_PORT:-5672}
+PG_PORT=${HERALD_PG_PORT:-5432}
+RMQ_DIR=$STATE/rabbitmq
+PG_DIR=$STATE/postgres
+PG_BIN=""
+RMQ_NODE=${HERALD_RABBITMQ_NODENAME:-herald@localhost}
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
+
+APT_PACKAGES=(rabbitmq-server postgresql librabbitmq-dev libpq-dev libcurl4-openssl-dev libssl-dev
+              pkg-config nginx-light libnginx-mod-http-echo python3 procps)
+
+install_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # policy-rc.d keeps the packages' own init scripts from starting system-wide services.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+find_pg_bin() {
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$PG_BIN" ] || die "PostgreSQL binaries not found under /usr/lib/postgresql"
+}
+
+as_user() { # user, command...
+  local user=$1; shift
+  if [ "$(id -un)" = "$user" ]; then "$@"; else runuser -u "$user" -- "$@"; fi
+}
+
+rmq_env() {
+  as_user rabbitmq env HOME=/var/lib/rabbitmq \
+    RABBITMQ_NODENAME="$RMQ_NODE" \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$AMQP_PORT" \
+    RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000)) \
+    RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia" RABBITMQ_LOG_BASE="$RMQ_DIR/log" \
+    RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins" \
+    RABBITMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid" "$@"
+}
+
+rmq_ctl() { rmq_env /usr/lib/rabbitmq/bin/rabbitmqctl "$@"; }
+
+rmq_running() { rmq_ctl -q status >/dev/null 2>&1; }
+
+rmq_up() {
+  if rmq_running; then log "RabbitMQ already running on 127.0.0.1:$AMQP_PORT"; return; fi
+  mkdir -p "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
+  cat > "$RMQ_DIR/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:$AMQP_PORT
+loopback_users = none
+vm_memory_high_watermark.relative = 0.4
+disk_free_limit.absolute = 200MB
+EOF
+  echo '[].' > "$RMQ_DIR/enabled_plugins"
+  chown -R rabbitmq:rabbitmq "$RMQ_DIR"
+  chmod o+x "$STATE" 2>/dev/null || true
+  log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT"
+  rmq_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server \
+    > "$RMQ_DIR/log/startup.log" 2>&1 < /dev/null &
+  local i
+  for i in $(seq 1 120); do
+    if rmq_ctl -q await_startup >/dev/null 2>&1 && rmq_running; then
+      log "RabbitMQ ready"; return
+    fi
+    sleep 1
+  done
+  tail -n 30 "$RMQ_DIR/log/startup.log" >&2 || true
+  die "RabbitMQ did not start within 120 s (log: $RMQ_DIR/log)"
+}
+
+rmq_down() {
+  if rmq_running; then log "stopping RabbitMQ"; rmq_ctl -q stop >/dev/null 2>&1 || true; fi
+}
+
+pg_ctl() { as_user postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" "$@"; }
+
+pg_running() { find_pg_bin; [ -d "$PG_DIR/data" ] && pg_ctl status >/dev/null 2>&1; }
+
+pg_up() {
+  find_pg_bin
+  mkdir -p "$PG_DIR"
+  chown postgres:postgres "$PG_DIR"
+  chmod o+x "$STATE" "$ROOT" 2>/dev/null || true
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $PG_DIR/data"
+    as_user postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$PG_DIR/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_DIR'
+max_connections = 300
+shared_buffers = 512MB
+wal_buffers = 16MB
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+commit_delay = 0
+EOF
+  fi
+  if pg_running; then log "PostgreSQL already running on 127.0.0.1:$PG_PORT"; else
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    pg_ctl -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+  fi
+  local psql=("$PG_BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
+  if [ "$(as_user postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='herald'")" != 1 ]; then
+    as_user postgres "${psql[@]}" -c "create role herald login superuser password 'herald'"
+  fi
+  if [ "$(as_user postgres "${psql[@]}" -c "select 1 from pg_database where datname='herald'")" != 1 ]; then
+    as_user postgres "${psql[@]}" -c "create database herald owner herald"
+  fi
+  log "PostgreSQL ready (postgres://herald:herald@127.0.0.1:$PG_PORT/herald)"
+}
+
+pg_down() {
+  if pg_running; then log "stopping PostgreSQL"; pg_ctl -m fast -w stop >/dev/null || true; fi
+}
+
+cmd=${1:-up}
+case "$cmd" in
+  install) install_packages ;;
+  up) install_packages; mkdir -p "$STATE"; pg_up; rmq_up ;;
+  down) rmq_down; pg_down ;;
+  status)
+    if rmq_running; then echo "rabbitmq: running (127.0.0.1:$AMQP_PORT)"; else echo "rabbitmq: stopped"; fi
+    if pg_running; then echo "postgres: running (127.0.0.1:$PG_PORT)"; else echo "postgres: stopped"; fi ;;
+  restart-rabbitmq) rmq_down; rmq_up ;;
+  reset) rmq_down; pg_down; rm -rf "$STATE" ;;
+  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset)" ;;
+esac
