@@ -51,7 +51,8 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "CurlClientTests", dependencies: ["CurlClient"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Herald"], resources: []),
+        .testTarget(name: "HeraldTests", dependencies: ["Herald"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Herald"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -149,5 +149,13 @@ case "$cmd" in
     if pg_running; then echo "postgres: running (127.0.0.1:$PG_PORT)"; else echo "postgres: stopped"; fi ;;
   restart-rabbitmq) rmq_down; rmq_up ;;
   reset) rmq_down; pg_down; rm -rf "$STATE" ;;
-  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset)" ;;
+  purge-prefix) # delete every queue whose name starts with $2 (exchanges are re-declared idempotently)
+    prefix=${2:?prefix}
+    rmq_ctl -q list_queues name 2>/dev/null | while read -r q; do
+      [[ "$q" == "$prefix"* ]] && rmq_ctl -q delete_queue "$q" >/dev/null 2>&1 || true
+    done
+    ;;
+  queue-depth) # messages in queue $2
+    rmq_ctl -q list_queues name messages 2>/dev/null | awk -v q="${2:?queue}" '$1 == q {print $2; found=1} END {if (!found) print 0}' ;;
+  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth)" ;;
 esac

@@ -13,4 +13,7 @@ CURLcode herald_curl_easy_getinfo_offset(CURL *handle, CURLINFO info, curl_off_t
 CURLcode herald_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
 CURLcode herald_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value);
 CURLMcode herald_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
+/* Callbacks are function pointers, which Swift cannot pass through a void* parameter. */
+CURLcode herald_curl_easy_setopt_write_callback(CURL *handle, CURLoption option, curl_write_callback callback);
+CURLcode herald_curl_easy_setopt_opensocket_callback(CURL *handle, curl_opensocket_callback callback);
 #endif

@@ -43,6 +43,11 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { text }
 
+    init(uncheckedText: String, double: Double) {
+        self.text = uncheckedText
+        self.double = double
+    }
+
     /// The value as an integer when it is one exactly.
     public var int: Int? {
         if let i = Int(text) { return i }

@@ -1,0 +1,47 @@
+# Herald — the two commands: `make demo` (the main job) and `make test` (everything tested).
+SHELL := /bin/bash
+SWIFT_BUILD_FLAGS ?=
+CONFIG ?= debug
+BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
+export HERALD_DATABASE_URL ?= postgres://herald:herald@127.0.0.1:5432/herald
+export HERALD_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
+
+.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench clean-state
+
+all: build
+
+## Install what is missing (apt, pip) and start RabbitMQ + PostgreSQL on 127.0.0.1.
+setup: services
+	@python3 -c 'import standardwebhooks' 2>/dev/null || pip install -q standardwebhooks 2>/dev/null || \
+	  echo "[setup] standardwebhooks (PyPI) not installed: the sample receiver uses its built-in verifier"
+
+services:
+	@deploy/services.sh up
+
+services-down:
+	@deploy/services.sh down
+
+build:
+	swift build $(SWIFT_BUILD_FLAGS)
+
+build-release:
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+migrate: build
+	$(BIN)/heraldctl migrate
+
+## Every test: unit tests, wrapper tests against the real servers, pipeline integration tests.
+## Tests that restart the broker run on their own afterwards, so they disturb no other test.
+test: setup
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build --skip BrokerRestart
+	swift test --skip-build --filter BrokerRestart
+
+demo: setup build-release
+	@CONFIG=release deploy/demo.sh
+
+bench: setup build-release
+	@CONFIG=release deploy/bench.sh $(if $(QUICK),--quick,)
+
+clean-state:
+	@deploy/services.sh reset

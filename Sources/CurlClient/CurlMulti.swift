@@ -1,0 +1,300 @@
+internal import CCurl
+internal import CHeraldCurlShims
+import Foundation
+
+private let curlGlobalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK }()
+
+/// Many concurrent HTTP requests on one libcurl multi handle, driven from one thread. Connections
+/// are kept alive and reused, easy handles are pooled, redirects are never followed, responses are
+/// capped, and every destination address passes the SSRF guard when the socket is opened (after
+/// DNS, so a name resolving to 127.0.0.1 is caught too).
+public final class CurlMulti {
+    private let multi: UnsafeMutableRawPointer
+    private var transfers: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var pool: [UnsafeMutableRawPointer] = []
+
+    public init(maxTotalConnections: Int = 2048, maxConnectionsPerHost: Int = 0) throws(HTTPError) {
+        guard curlGlobalInit, let multi = curl_multi_init() else {
+            throw HTTPError(code: .other, message: "libcurl could not be initialised")
+        }
+        self.multi = multi
+        _ = herald_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxTotalConnections)
+        _ = herald_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+    }
+
+    deinit {
+        _ = cancelAll()
+        for easy in pool { curl_easy_cleanup(easy) }
+        curl_multi_cleanup(multi)
+    }
+
+    public var inFlight: Int { transfers.count }
+
+    /// Starts a request. A URL or method that cannot be sent fails here, at once.
+    public func add(_ request: HTTPRequest, id: UInt64) throws(HTTPError) {
+        let lower = request.url.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+            throw HTTPError(code: .invalidRequest, message: "\(CurlMulti.redact(request.url)): only http and https URLs are allowed")
+        }
+        guard ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(request.method) else {
+            throw HTTPError(code: .invalidRequest, message: "method \(request.method) is not supported")
+        }
+        guard let easy = pool.popLast() ?? curl_easy_init() else {
+            throw HTTPError(code: .other, message: "libcurl could not create a request handle")
+        }
+        let transfer = Transfer(id: id, request: request)
+        let context = Unmanaged.passUnretained(transfer).toOpaque()
+        curl_easy_reset(easy)
+        _ = herald_curl_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        _ = herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        _ = herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, request.verifyTLS ? 1 : 0)
+        _ = herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, request.verifyTLS ? 2 : 0)
+        _ = herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, CurlMulti.milliseconds(request.connectTimeout))
+        _ = herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, CurlMulti.milliseconds(request.timeout))
+        _ = herald_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
+        _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_PRIVATE, context)
+        _ = herald_curl_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody)
+        _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
+        _ = herald_curl_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader)
+        _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
+        _ = herald_curl_easy_setopt_opensocket_callback(easy, curlOpenSocket)
+        _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, context)
+        switch request.method {
+        case "GET": _ = herald_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        case "HEAD": _ = herald_curl_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
+        default:
+            _ = herald_curl_easy_setopt_long(easy, CURLOPT_POST, 1)
+            _ = herald_curl_easy_setopt_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(transfer.bodyCount))
+            _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, transfer.body)
+            if request.method != "POST" { _ = herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method) }
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for header in request.headers {
+            // "Name:" with an empty value removes a header curl would add (Expect:, Accept:).
+            list = curl_slist_append(list, header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)")
+        }
+        transfer.headerList = list
+        _ = herald_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        let added = curl_multi_add_handle(multi, easy)
+        guard added == CURLM_OK else {
+            pool.append(easy)
+            throw HTTPError(code: .other, message: "curl_multi_add_handle: \(String(cString: curl_multi_strerror(added)))")
+        }
+        transfers[easy] = transfer
+    }
+
+    /// Waits up to `timeout` for network activity (also on `extraDescriptors`), runs transfers,
+    /// returns the finished ones and which extra descriptors are readable.
+    public func perform(timeout: Duration, extraDescriptors: [Int32] = []) -> (completions: [HTTPCompletion], readableDescriptors: [Int32]) {
+        var running: Int32 = 0
+        _ = curl_multi_perform(multi, &running)
+        var completions = collect()
+        var waits = extraDescriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
+        var readable: [Int32] = []
+        if completions.isEmpty {
+            var numfds: Int32 = 0
+            let ms = Int32(CurlMulti.milliseconds(timeout))
+            _ = waits.withUnsafeMutableBufferPointer { buffer in
+                curl_multi_poll(multi, buffer.baseAddress, UInt32(buffer.count), ms, &numfds)
+            }
+            readable = waits.filter { $0.revents & Int16(CURL_WAIT_POLLIN) != 0 }.map(\.fd)
+            _ = curl_multi_perform(multi, &running)
+            completions = collect()
+        }
+        return (completions, readable)
+    }
+
+    /// Interrupts a `perform` waiting on another thread.
+    public func wakeup() { _ = curl_multi_wakeup(multi) }
+
+    /// Abandons every request in flight; returns their ids.
+    public func cancelAll() -> [UInt64] {
+        let ids = transfers.values.map(\.id)
+        for (easy, _) in transfers {
+            curl_multi_remove_handle(multi, easy)
+            pool.append(easy)
+        }
+        transfers.removeAll()
+        return ids
+    }
+
+    private func collect() -> [HTTPCompletion] {
+        var completions: [HTTPCompletion] = []
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            let code = message.pointee.data.result
+            if let transfer = transfers.removeValue(forKey: easy) {
+                completions.append(HTTPCompletion(id: transfer.id, result: finish(easy, transfer, code)))
+            }
+            curl_multi_remove_handle(multi, easy)
+            if pool.count < 4096 { pool.append(easy) } else { curl_easy_cleanup(easy) }
+        }
+        return completions
+    }
+
+    private func finish(_ easy: UnsafeMutableRawPointer, _ transfer: Transfer, _ code: CURLcode) -> Result<HTTPResponse, HTTPError> {
+        func micros(_ info: CURLINFO) -> Duration {
+            var v: curl_off_t = 0
+            _ = herald_curl_easy_getinfo_offset(easy, info, &v)
+            return .microseconds(Int64(v))
+        }
+        var timing = HTTPTiming()
+        timing.nameLookup = micros(CURLINFO_NAMELOOKUP_TIME_T)
+        timing.connect = micros(CURLINFO_CONNECT_TIME_T)
+        timing.tlsHandshake = micros(CURLINFO_APPCONNECT_TIME_T)
+        timing.firstByte = micros(CURLINFO_STARTTRANSFER_TIME_T)
+        timing.total = micros(CURLINFO_TOTAL_TIME_T)
+        let url = CurlMulti.redact(transfer.request.url)
+        guard code == CURLE_OK else {
+            if transfer.blocked {
+                return .failure(HTTPError(code: .blockedAddress, curlCode: Int(code.rawValue),
+                                          message: "\(url): \(transfer.blockedReason ?? "destination refused by the address guard")", timing: timing))
+            }
+            let detail = transfer.errorText.isEmpty ? String(cString: curl_easy_strerror(code)) : transfer.errorText
+            let kind: HTTPError.Code
+            switch code {
+            case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+            case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .dnsFailed
+            case CURLE_COULDNT_CONNECT: kind = .connectionFailed
+            case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE:
+                kind = .tlsFailed
+            case CURLE_SEND_ERROR: kind = .sendFailed
+            case CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE: kind = .receiveFailed
+            case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: kind = .invalidRequest
+            default: kind = .other
+            }
+            return .failure(HTTPError(code: kind, curlCode: Int(code.rawValue), message: "\(url): \(detail)", timing: timing))
+        }
+        var status = 0
+        _ = herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        return .success(HTTPResponse(status: status, headers: transfer.responseHeaders, body: transfer.responseBody,
+                                     bodyTruncated: transfer.truncated, timing: timing))
+    }
+
+    static func milliseconds(_ d: Duration) -> Int {
+        let (s, a) = d.components
+        return max(0, Int(s) * 1000 + Int(a / 1_000_000_000_000_000))
+    }
+
+    static func redact(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
+              !url[scheme.upperBound..<at].contains("/") else { return url }
+        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
+    }
+}
+
+/// One request's state, reachable from libcurl's callbacks.
+final class Transfer {
+    let id: UInt64
+    let request: HTTPRequest
+    let body: UnsafeMutableRawPointer?
+    let bodyCount: Int
+    let errorBuffer: UnsafeMutablePointer<CChar>
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var responseBody: [UInt8] = []
+    var responseHeaders: [HTTPHeader] = []
+    var truncated = false
+    var blocked = false
+    var blockedReason: String?
+
+    init(id: UInt64, request: HTTPRequest) {
+        self.id = id
+        self.request = request
+        bodyCount = request.body.count
+        if request.body.isEmpty {
+            body = nil
+        } else {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: request.body.count, alignment: 1)
+            request.body.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            body = p
+        }
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        body?.deallocate()
+        errorBuffer.deallocate()
+        if let headerList { curl_slist_free_all(headerList) }
+    }
+
+    var errorText: String { String(cString: errorBuffer) }
+}
+
+private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    let total = size * count
+    guard let data, let context else { return total }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let room = transfer.request.maxResponseBodyBytes - transfer.responseBody.count
+    if room > 0 {
+        let n = min(room, total)
+        data.withMemoryRebound(to: UInt8.self, capacity: n) { transfer.responseBody.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+        if n < total { transfer.truncated = true }
+    } else if total > 0 {
+        transfer.truncated = true
+    }
+    return total   // keep reading (and discarding) so the status and connection stay good
+}
+
+private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    let total = size * count
+    guard let data, let context else { return total }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: total) { String(decoding: UnsafeBufferPointer(start: $0, count: total), as: UTF8.self) }
+    if line.hasPrefix("HTTP/") {
+        transfer.responseHeaders.removeAll()   // a new response (after 100 Continue)
+    } else if let colon = line.firstIndex(of: ":"), transfer.responseHeaders.count < 200 {
+        let name = String(line[..<colon])
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        transfer.responseHeaders.append(HTTPHeader(name, value))
+    }
+    return total
+}
+
+private func curlOpenSocket(_ context: UnsafeMutableRawPointer?, _ purpose: curlsocktype, _ address: UnsafeMutablePointer<curl_sockaddr>?) -> curl_socket_t {
+    guard let address else { return CURL_SOCKET_BAD }
+    if let context {
+        let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+        var bytes: [UInt8] = []
+        let family = address.pointee.family
+        withUnsafeBytes(of: &address.pointee.addr) { raw in
+            if family == AF_INET {
+                let sin = raw.load(as: sockaddr_in.self)
+                bytes = withUnsafeBytes(of: sin.sin_addr) { Array($0) }
+            } else if family == AF_INET6 {
+                let sin6 = raw.load(as: sockaddr_in6.self)
+                bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
+            }
+        }
+        let request = transfer.request
+        let text = IPNetwork.format(bytes)
+        if bytes.isEmpty {
+            transfer.blocked = true
+            transfer.blockedReason = "address family \(family) is not allowed"
+            return CURL_SOCKET_BAD
+        }
+        if !request.allowedNetworks.isEmpty {
+            guard request.allowedNetworks.contains(where: { $0.contains(bytes) }) else {
+                transfer.blocked = true
+                transfer.blockedReason = "destination \(text) is not in the webhook's allowed networks"
+                return CURL_SOCKET_BAD
+            }
+        } else if !request.allowPrivateNetworks && !IPNetwork.isPublic(bytes) {
+            transfer.blocked = true
+            transfer.blockedReason = "destination \(text) is a private, loopback or reserved address (SSRF guard; set HERALD_ALLOW_PRIVATE_NETWORKS=true to allow)"
+            return CURL_SOCKET_BAD
+        }
+    }
+    return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+}
+
+extension IPNetwork {
+    static func format(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        return stride(from: 0, to: bytes.count, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
+    }
+}

@@ -1,0 +1,80 @@
+public struct HTTPHeader: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+public struct HTTPRequest: Sendable {
+    public var url: String
+    public var method: String
+    public var headers: [HTTPHeader]
+    public var body: [UInt8]
+    public var connectTimeout: Duration
+    public var timeout: Duration
+    public var maxResponseBodyBytes: Int
+    /// Loopback and private destinations are refused unless this is true (SSRF guard).
+    public var allowPrivateNetworks: Bool
+    /// When not empty, only these destinations pass.
+    public var allowedNetworks: [IPNetwork]
+    public var verifyTLS: Bool
+
+    public init(url: String, method: String = "POST", headers: [HTTPHeader] = [], body: [UInt8] = [],
+                connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(30), maxResponseBodyBytes: Int = 65_536,
+                allowPrivateNetworks: Bool = false, allowedNetworks: [IPNetwork] = [], verifyTLS: Bool = true) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.maxResponseBodyBytes = maxResponseBodyBytes
+        self.allowPrivateNetworks = allowPrivateNetworks
+        self.allowedNetworks = allowedNetworks
+        self.verifyTLS = verifyTLS
+    }
+}
+
+public struct HTTPTiming: Sendable, Equatable {
+    public var nameLookup: Duration = .zero
+    public var connect: Duration = .zero
+    public var tlsHandshake: Duration = .zero
+    public var firstByte: Duration = .zero
+    public var total: Duration = .zero
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [HTTPHeader]
+    public var body: [UInt8]
+    public var bodyTruncated: Bool
+    public var timing: HTTPTiming
+}
+
+/// Why a request got no HTTP response, in curl's own words plus the URL (without credentials).
+public struct HTTPError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable, Equatable {
+        case invalidRequest, blockedAddress, dnsFailed, connectionFailed, timeout, tlsFailed, sendFailed, receiveFailed, other
+    }
+
+    public var code: Code
+    public var curlCode: Int?
+    public var message: String
+    public var timing: HTTPTiming?
+
+    public init(code: Code, curlCode: Int? = nil, message: String, timing: HTTPTiming? = nil) {
+        self.code = code
+        self.curlCode = curlCode
+        self.message = message
+        self.timing = timing
+    }
+
+    public var description: String { message }
+}
+
+public struct HTTPCompletion: Sendable {
+    public var id: UInt64
+    public var result: Result<HTTPResponse, HTTPError>
+}

@@ -1,0 +1,35 @@
+import HeraldCore
+
+/// `heraldctl template preview`: renders a template against a sample of an event type or a given
+/// event, exactly as the router and worker would, without sending anything.
+public enum Preview {
+    public struct PreviewError: Error, CustomStringConvertible, Sendable { public var description: String }
+
+    public static func render(template source: String?, eventType: String?, eventJSON: String?, webhookID: String = "msg_preview",
+                              attempt: Int = 1) throws -> String {
+        let event: JSONValue
+        if let eventJSON {
+            do { event = try JSONValue(parsing: eventJSON) } catch { throw PreviewError(description: "event: not JSON: \(error)") }
+        } else if let eventType {
+            guard let sample = EventCatalog.sampleEvent(for: eventType) else {
+                throw PreviewError(description: "event type \"\(eventType)\" is not in the catalog; known: \(EventCatalog.types.joined(separator: ", "))")
+            }
+            event = sample
+        } else {
+            throw PreviewError(description: "give an event type (--event-type) or an event (--event FILE)")
+        }
+        let template: PayloadTemplate
+        if let source {
+            do { template = try PayloadTemplate(parsing: source) } catch { throw PreviewError(description: "template: \(error)") }
+            let type = event["type"]?.stringValue ?? eventType ?? ""
+            do { try template.validate(knownPaths: EventCatalog.fieldPaths(for: type)) } catch {
+                throw PreviewError(description: "template: \(error)")
+            }
+        } else {
+            template = PayloadTemplate.envelope
+        }
+        let bytes = template.render(event: event, context: TemplateContext(
+            webhookID: webhookID, timestamp: Timestamp.nowISO8601(), eventType: event["type"]?.stringValue ?? "", attempt: attempt))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

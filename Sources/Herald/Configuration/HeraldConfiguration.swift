@@ -1,0 +1,89 @@
+import Foundation
+import HeraldCrypto
+import Logging
+
+/// Settings every Herald process shares. Read from `HERALD_*` environment variables; each
+/// executable lets flags override them, then calls `validate()` before it starts anything.
+public struct HeraldConfiguration: Sendable {
+    public var amqpURL: String
+    public var databaseURL: String
+    public var topology: TopologyNames
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    /// Deliveries to loopback/private addresses are refused unless this is true (SSRF guard).
+    public var allowPrivateNetworks: Bool
+    /// 32 bytes, base64 or hex: seals webhook secrets and credentials at rest.
+    public var masterKey: [UInt8]
+    /// A name for this process in logs, attempts and connection names.
+    public var instanceName: String
+
+    public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    public static let defaultDatabaseURL = "postgres://herald:herald@127.0.0.1:5432/herald"
+    /// The development key: a fixed key so that a local setup works out of the box. Production sets its own.
+    public static let developmentMasterKey: [UInt8] = Array("herald-development-key-change-me".utf8)
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, component: String) throws(ConfigurationError) {
+        amqpURL = environment["HERALD_AMQP_URL"] ?? HeraldConfiguration.defaultAMQPURL
+        databaseURL = environment["HERALD_DATABASE_URL"] ?? HeraldConfiguration.defaultDatabaseURL
+        topology = TopologyNames(prefix: environment["HERALD_TOPOLOGY_PREFIX"] ?? "",
+                                 eventsExchange: environment["HERALD_EVENTS_EXCHANGE"] ?? "erp.events")
+        let level = environment["HERALD_LOG_LEVEL"] ?? "info"
+        guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ConfigurationError(variable: "HERALD_LOG_LEVEL", value: level, rule: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        logLevel = parsedLevel
+        let format = environment["HERALD_LOG_FORMAT"] ?? "text"
+        guard let parsedFormat = LogFormat(rawValue: format.lowercased()) else {
+            throw ConfigurationError(variable: "HERALD_LOG_FORMAT", value: format, rule: "must be text or json")
+        }
+        logFormat = parsedFormat
+        allowPrivateNetworks = try HeraldConfiguration.bool(environment, "HERALD_ALLOW_PRIVATE_NETWORKS", default: false)
+        if let key = environment["HERALD_MASTER_KEY"] {
+            masterKey = try HeraldConfiguration.parseKey(key)
+        } else {
+            masterKey = HeraldConfiguration.developmentMasterKey
+        }
+        instanceName = environment["HERALD_INSTANCE"] ?? "\(component)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    public static func bool(_ environment: [String: String], _ name: String, default value: Bool) throws(ConfigurationError) -> Bool {
+        guard let text = environment[name] else { return value }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off", "": return false
+        default: throw ConfigurationError(variable: name, value: text, rule: "must be true or false")
+        }
+    }
+
+    public static func int(_ environment: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let text = environment[name] else { return value }
+        guard let parsed = Int(text), range.contains(parsed) else {
+            throw ConfigurationError(variable: name, value: text, rule: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return parsed
+    }
+
+    /// A 32-byte key as 64 hex digits or base64.
+    public static func parseKey(_ text: String) throws(ConfigurationError) -> [UInt8] {
+        if text.count == 64, let bytes = Hex.decode(text) { return bytes }
+        if let bytes = Base64.decode(text), bytes.count == 32 { return bytes }
+        throw ConfigurationError(variable: "HERALD_MASTER_KEY", value: "…", rule: "must be 32 bytes as 64 hex digits or base64 (generate one with: openssl rand -base64 32)")
+    }
+}
+
+public enum LogFormat: String, Sendable, CaseIterable { case text, json }
+
+/// A setting that cannot be used; names the variable or flag, the value and the rule.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var variable: String
+    public var value: String
+    public var rule: String
+
+    public init(variable: String, value: String, rule: String) {
+        self.variable = variable
+        self.value = value
+        self.rule = rule
+    }
+
+    public var description: String { "\(variable)=\"\(value)\": \(rule)" }
+}

@@ -1,0 +1,172 @@
+import AMQP
+import HeraldCore
+import Logging
+import PostgresClient
+
+/// Consumes events, matches webhooks, records the event and its deliveries in one transaction,
+/// publishes one job per delivery with pipelined confirms, and only then acks the events (one
+/// `multiple` ack per batch). A crash anywhere before the ack redelivers the batch, and
+/// recording is idempotent, so nothing is lost and nothing is recorded twice.
+public struct Router: HeraldService {
+    public let name = "router"
+    let configuration: RouterConfiguration
+    let logger: Logger
+
+    public init(configuration: RouterConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run(stop: StopSignal) throws {
+        let watcher = WebhookWatcher(configuration: configuration.base, logger: logger)
+        var table: RoutingTable?
+        var stats = RouterStats()
+        var backoff = Duration.milliseconds(200)
+        while !stop.isStopped {
+            do {
+                if table == nil {
+                    let loaded = try watcher.load(stop: stop)
+                    table = RoutingTable(webhooks: loaded.webhooks, tenants: loaded.tenants)
+                    logger.info("webhooks loaded", metadata: ["webhooks": "\(loaded.webhooks.count)", "tenants": "\(loaded.tenants.count)"])
+                }
+                let amqp = try Connections.amqp(configuration.base, name: "router", logger: logger, stop: stop)
+                let database = try Connections.postgres(configuration.base, logger: logger, stop: stop)
+                let topology = Topology(names: configuration.base.topology)
+                try topology.declareAll(on: amqp)
+                try amqp.enableConfirms()
+                try amqp.setPrefetch(UInt16(min(configuration.batchSize * 2, 65_535)))
+                try amqp.consume(queue: topology.names.routerQueue)
+                logger.info("routing events", metadata: ["queue": "\(topology.names.routerQueue)"])
+                backoff = .milliseconds(200)
+                try loop(amqp: amqp, store: DeliveryStore(connection: database), watcher: watcher, table: &table, stats: &stats, stop: stop)
+                amqp.close()
+                database.close()
+            } catch {
+                if stop.isStopped { break }
+                logger.error("router connection failed; unacked events will be redelivered", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                stop.sleep(backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        stats.log(logger, force: true)
+    }
+
+    private func loop(amqp: AMQPConnection, store: DeliveryStore, watcher: WebhookWatcher, table: inout RoutingTable?,
+                      stats: inout RouterStats, stop: StopSignal) throws {
+        let names = configuration.base.topology
+        while !stop.isStopped {
+            if let fresh = watcher.poll(stop: stop) {
+                table = RoutingTable(webhooks: fresh.webhooks, tenants: fresh.tenants)
+                logger.info("webhooks reloaded", metadata: ["webhooks": "\(fresh.webhooks.count)"])
+            }
+            var batch = try amqp.deliveries(max: configuration.batchSize, timeout: .milliseconds(100))
+            if batch.isEmpty { stats.log(logger); continue }
+            if (batch.count < configuration.batchSize) && (configuration.batchWait > .zero) {
+                batch += try amqp.deliveries(max: configuration.batchSize - batch.count, timeout: configuration.batchWait)
+            }
+            guard var routing = table else { continue }
+            let timestamp = Timestamp.nowISO8601()
+            var events: [Event] = []
+            var deliveries: [NewDelivery] = []
+            var payloadByID: [String: Bool] = [:]
+            var invalid: [AMQPMessage] = []
+            events.reserveCapacity(batch.count)
+            for message in batch {
+                let event: Event
+                do {
+                    event = try Event(parsing: message.body)
+                } catch {
+                    invalid.append(invalidMessage(message, reason: error.description, names: names))
+                    continue
+                }
+                guard routing.tenants.contains(event.tenant) else {
+                    invalid.append(invalidMessage(message, reason: "event.tenant \"\(event.tenant)\" is not a known tenant", names: names))
+                    continue
+                }
+                events.append(event)
+                let outcome = routing.route(event, timestamp: timestamp) { _ in IDs.make("msg_") }
+                for mismatch in outcome.typeMismatches {
+                    stats.typeMismatches += 1
+                    logger.debug("filter met a value of another type", metadata: ["webhook_id": "\(mismatch.webhookID)", "path": "\(mismatch.path)", "event_id": "\(event.id)"])
+                }
+                for decision in outcome.decisions {
+                    let state: NewDelivery.InitialState
+                    switch decision.state {
+                    case .pending: state = .pending
+                    case .paused: state = .paused
+                    case .discarded: state = .cancelled
+                    }
+                    deliveries.append(NewDelivery(
+                        id: decision.deliveryID, tenantID: event.tenant, eventID: event.id, eventType: event.type,
+                        webhookID: decision.webhookID, state: state,
+                        payload: decision.payload.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                        payloadDeferred: decision.payload == nil,
+                        note: state == .cancelled ? "webhook paused; its events are discarded while paused" : nil))
+                    payloadByID[decision.deliveryID] = state == .pending
+                }
+            }
+            table = routing
+            // Events with the same id in one batch: the first wins, like a redelivery.
+            let inserted = try store.recordRouted(events: events, deliveries: deliveries)
+            var outgoing = invalid
+            for delivery in deliveries where inserted.contains(delivery.id) && payloadByID[delivery.id] == true {
+                outgoing.append(AMQPMessage(
+                    exchange: names.deliveriesExchange, routingKey: names.deliverRoutingKey,
+                    body: DeliveryJob(deliveryID: delivery.id, attempt: 1).encoded(),
+                    properties: AMQPProperties(contentType: "application/json", messageID: delivery.id, persistent: true,
+                                               headers: ["webhook_id": .string(delivery.webhookID), "attempt": .int(1)]),
+                    mandatory: true))
+            }
+            if !outgoing.isEmpty {
+                let returned = try amqp.publishConfirmed(outgoing, window: 4096, timeout: .seconds(60))
+                for r in returned {
+                    logger.error("delivery job was unroutable; the reconciler will republish it",
+                                 metadata: ["exchange": "\(r.exchange)", "routing_key": "\(r.routingKey)", "reply": "\(r.replyText)"])
+                }
+            }
+            if let last = batch.last { try amqp.ack(last.deliveryTag, multiple: true) }
+            stats.events += events.count
+            stats.invalid += invalid.count
+            stats.deliveries += inserted.count
+            stats.duplicates += deliveries.count - inserted.count
+            for message in invalid {
+                logger.warning("malformed event parked in \(names.invalidQueue)", metadata: ["reason": "\(message.properties.headers["x-herald-reason"].map { "\($0)" } ?? "")"])
+            }
+            stats.log(logger)
+        }
+    }
+
+    private func invalidMessage(_ message: AMQPDelivery, reason: String, names: TopologyNames) -> AMQPMessage {
+        var properties = message.properties
+        properties.persistent = true
+        properties.headers["x-herald-reason"] = .string(reason)
+        properties.headers["x-herald-original-exchange"] = .string(message.exchange)
+        properties.headers["x-herald-original-routing-key"] = .string(message.routingKey)
+        properties.headers["x-herald-parked-at"] = .string(Timestamp.nowISO8601())
+        return AMQPMessage(exchange: "", routingKey: names.invalidQueue, body: message.body, properties: properties, mandatory: false)
+    }
+}
+
+/// Counters the router logs every ten seconds (and at exit).
+struct RouterStats {
+    var events = 0
+    var invalid = 0
+    var deliveries = 0
+    var duplicates = 0
+    var typeMismatches = 0
+    private var lastLog = ContinuousClock.now
+    private var lastEvents = 0
+
+    mutating func log(_ logger: Logger, force: Bool = false) {
+        let elapsed = ContinuousClock.now - lastLog
+        guard force || elapsed > .seconds(10) else { return }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(events - lastEvents) / seconds : 0
+        logger.info("router progress", metadata: [
+            "events": "\(events)", "events_per_s": "\(Int(rate))", "deliveries": "\(deliveries)",
+            "invalid": "\(invalid)", "duplicates": "\(duplicates)", "filter_type_mismatches": "\(typeMismatches)",
+        ])
+        lastLog = .now
+        lastEvents = events
+    }
+}

@@ -1,0 +1,254 @@
+import HeraldCore
+import PostgresClient
+
+/// A delivery the router decided on: one per (event, webhook).
+public struct NewDelivery: Sendable {
+    public enum InitialState: String, Sendable { case pending, paused, cancelled }
+    public var id: String
+    public var tenantID: String
+    public var eventID: String
+    public var eventType: String
+    public var webhookID: String
+    public var state: InitialState
+    public var payload: String
+    public var payloadDeferred: Bool
+    public var note: String?
+
+    public init(id: String, tenantID: String, eventID: String, eventType: String, webhookID: String, state: InitialState,
+                payload: String, payloadDeferred: Bool, note: String?) {
+        self.id = id
+        self.tenantID = tenantID
+        self.eventID = eventID
+        self.eventType = eventType
+        self.webhookID = webhookID
+        self.state = state
+        self.payload = payload
+        self.payloadDeferred = payloadDeferred
+        self.note = note
+    }
+}
+
+/// A delivery a worker claimed for one attempt.
+public struct ClaimedDelivery: Sendable {
+    public var id: String
+    public var attempt: Int
+    public var webhookID: String
+    public var eventID: String
+    public var eventType: String
+    public var tenantID: String
+    public var payload: [UInt8]
+    /// The event envelope, only for deliveries whose template depends on the attempt.
+    public var eventPayload: [UInt8]?
+}
+
+/// What one attempt came to.
+public struct AttemptOutcome: Sendable {
+    public enum NextState: String, Sendable { case succeeded, retrying, failed, paused, cancelled }
+    public var deliveryID: String
+    public var attempt: Int
+    public var webhookID: String
+    public var startedAtMilliseconds: Int64
+    public var durationMilliseconds: Double
+    public var statusCode: Int?
+    public var succeeded: Bool
+    public var error: String?
+    public var requestHeaders: String?
+    public var responseHeaders: String?
+    public var responseBody: String?
+    public var nextState: NextState
+    public var nextAttemptInSeconds: Int?
+    public var dropPayload: Bool
+    /// false for outcomes that were not an HTTP attempt (webhook paused or gone): no attempt row.
+    public var wasSent: Bool
+}
+
+/// A delivery the reconciler found due but on no queue.
+public struct DueDelivery: Sendable, Equatable {
+    public var id: String
+    public var attempt: Int
+
+    public init(id: String, attempt: Int) {
+        self.id = id
+        self.attempt = attempt
+    }
+}
+
+/// The SQL of the delivery pipeline. Every write is batched: one round trip per batch, not per row.
+public struct DeliveryStore {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) { self.connection = connection }
+
+    /// Records events and their deliveries in one transaction; returns the ids of the deliveries
+    /// that are new (a duplicate event changes nothing and yields none).
+    public func recordRouted(events: [Event], deliveries: [NewDelivery]) throws(PostgresError) -> Set<String> {
+        var tenants: [String] = [], ids: [String] = [], types: [String] = [], times: [String] = [], payloads: [String] = []
+        tenants.reserveCapacity(events.count)
+        for event in events {
+            tenants.append(event.tenant)
+            ids.append(event.id)
+            types.append(event.type)
+            times.append(event.occurredAt)
+            payloads.append(String(decoding: event.raw, as: UTF8.self))
+        }
+        var dIDs: [String] = [], dTenants: [String] = [], dEvents: [String] = [], dTypes: [String] = []
+        var dWebhooks: [String] = [], dStates: [String] = [], dPayloads: [String] = [], dDeferred: [Bool] = [], dNotes: [String?] = []
+        for d in deliveries {
+            dIDs.append(d.id); dTenants.append(d.tenantID); dEvents.append(d.eventID); dTypes.append(d.eventType)
+            dWebhooks.append(d.webhookID); dStates.append(d.state.rawValue); dPayloads.append(d.payload)
+            dDeferred.append(d.payloadDeferred); dNotes.append(d.note)
+        }
+        let results = try connection.pipeline([
+            ("BEGIN", []),
+            ("""
+             INSERT INTO events (tenant_id, id, type, occurred_at, payload)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+             ON CONFLICT DO NOTHING
+             """, [tenants, ids, types, times, payloads]),
+            ("""
+             INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state, payload, payload_deferred,
+                                     last_error, next_attempt_at, completed_at)
+             SELECT d.id, d.tenant, d.event, d.type, d.webhook, d.state, d.payload, d.deferred, d.note, now(),
+                    CASE WHEN d.state = 'cancelled' THEN now() END
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[])
+                  AS d(id, tenant, event, type, webhook, state, payload, deferred, note)
+             ON CONFLICT (tenant_id, event_id, webhook_id) DO NOTHING
+             RETURNING id
+             """, [dIDs, dTenants, dEvents, dTypes, dWebhooks, dStates, dPayloads, dDeferred, dNotes]),
+            ("COMMIT", []),
+        ])
+        var inserted = Set<String>()
+        if results.count > 2 {
+            for row in results[2] { if let id = row[0].text { inserted.insert(id) } }
+        }
+        return inserted
+    }
+
+    /// Claims jobs for their attempt: a job whose attempt is not the delivery's next one (a duplicate
+    /// from a redelivery or the reconciler) claims nothing. An in-flight claim whose lease expired
+    /// (its worker died) can be claimed again with the same attempt number.
+    public func claim(_ jobs: [DeliveryJob], leaseSeconds: [Int]) throws(PostgresError) -> [ClaimedDelivery] {
+        guard !jobs.isEmpty else { return [] }
+        let rows = try connection.query("""
+            UPDATE deliveries d
+            SET state = 'in_flight', attempts = j.attempt, updated_at = now(),
+                lease_until = now() + make_interval(secs => j.lease),
+                next_attempt_at = now() + make_interval(secs => j.lease)
+            FROM unnest($1::text[], $2::int[], $3::int[]) AS j(id, attempt, lease)
+            WHERE d.id = j.id AND (
+                  (d.state IN ('pending', 'retrying') AND d.attempts = j.attempt - 1)
+               OR (d.state = 'in_flight' AND d.attempts = j.attempt AND d.lease_until < now()))
+            RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload,
+                      CASE WHEN d.payload_deferred THEN
+                          (SELECT e.payload FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id) END
+            """, [jobs.map(\.deliveryID), jobs.map(\.attempt), leaseSeconds])
+        var claimed: [ClaimedDelivery] = []
+        claimed.reserveCapacity(rows.count)
+        for row in rows {
+            claimed.append(ClaimedDelivery(
+                id: row[0].text ?? "", attempt: (try? row[1].decode(Int.self)) ?? 0, webhookID: row[2].text ?? "",
+                eventID: row[3].text ?? "", eventType: row[4].text ?? "", tenantID: row[5].text ?? "",
+                payload: Array((row[6].text ?? "").utf8), eventPayload: row[7].text.map { Array($0.utf8) }))
+        }
+        return claimed
+    }
+
+    /// Records attempts and the deliveries' new states in one transaction, counts consecutive
+    /// failures per webhook and pauses those past their limit. Returns the webhooks it paused.
+    public func record(_ outcomes: [AttemptOutcome], worker: String) throws(PostgresError) -> [(id: String, name: String, failures: Int)] {
+        guard !outcomes.isEmpty else { return [] }
+        let sent = outcomes.filter(\.wasSent)
+        var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [("BEGIN", [])]
+        if !sent.isEmpty {
+            statements.append(("""
+                INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, status_code, succeeded,
+                                               error, request_headers, response_headers, response_body, worker)
+                SELECT a.id, a.attempt, a.webhook, to_timestamp(a.started / 1000.0), a.duration, a.status, a.ok,
+                       a.error, a.req, a.resp, a.body, $12
+                FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::int[], $7::bool[],
+                            $8::text[], $9::text[], $10::text[], $11::text[])
+                     AS a(id, attempt, webhook, started, duration, status, ok, error, req, resp, body)
+                ON CONFLICT DO NOTHING
+                """, [sent.map(\.deliveryID), sent.map(\.attempt), sent.map(\.webhookID),
+                      sent.map { Double($0.startedAtMilliseconds) }, sent.map(\.durationMilliseconds),
+                      sent.map { $0.statusCode.map(String.init) }, sent.map(\.succeeded), sent.map(\.error),
+                      sent.map(\.requestHeaders), sent.map(\.responseHeaders), sent.map(\.responseBody), worker]))
+        }
+        statements.append(("""
+            UPDATE deliveries d
+            SET state = o.state, attempts = CASE WHEN o.sent THEN d.attempts ELSE d.attempts - 1 END,
+                next_attempt_at = CASE WHEN o.delay IS NULL THEN NULL ELSE now() + make_interval(secs => o.delay) END,
+                lease_until = NULL, updated_at = now(),
+                last_status = COALESCE(o.status, CASE WHEN o.sent THEN NULL ELSE d.last_status END),
+                last_error = o.error,
+                completed_at = CASE WHEN o.state IN ('succeeded', 'failed', 'cancelled') THEN now() END,
+                payload = CASE WHEN o.drop THEN '' ELSE d.payload END
+            FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::bool[], $8::bool[])
+                 AS o(id, attempt, state, delay, status, error, drop, sent)
+            WHERE d.id = o.id AND d.attempts = o.attempt AND d.state = 'in_flight'
+            """, [outcomes.map(\.deliveryID), outcomes.map(\.attempt), outcomes.map(\.nextState.rawValue),
+                  outcomes.map { $0.nextAttemptInSeconds.map(String.init) }, outcomes.map { $0.statusCode.map(String.init) },
+                  outcomes.map(\.error), outcomes.map(\.dropPayload), outcomes.map(\.wasSent)]))
+        // Consecutive failures per webhook, in completion order.
+        var order: [String] = []
+        var tally: [String: (reset: Bool, failures: Int)] = [:]
+        for outcome in sent {
+            var entry = tally[outcome.webhookID] ?? (reset: false, failures: 0)
+            if tally[outcome.webhookID] == nil { order.append(outcome.webhookID) }
+            if outcome.succeeded { entry = (reset: true, failures: 0) } else { entry.failures += 1 }
+            tally[outcome.webhookID] = entry
+        }
+        var pausedIndex: Int?
+        if !order.isEmpty {
+            statements.append(("""
+                UPDATE webhooks w
+                SET consecutive_failures = CASE WHEN f.reset THEN f.failures ELSE w.consecutive_failures + f.failures END
+                FROM unnest($1::text[], $2::bool[], $3::int[]) AS f(id, reset, failures)
+                WHERE w.id = f.id AND (f.failures > 0 OR w.consecutive_failures <> 0)
+                """, [order, order.map { tally[$0]?.reset ?? false }, order.map { tally[$0]?.failures ?? 0 }]))
+            statements.append(("""
+                UPDATE webhooks
+                SET status = 'paused', paused_at = now(), updated_at = now(),
+                    paused_reason = 'paused automatically after ' || consecutive_failures || ' consecutive failed deliveries'
+                WHERE id = ANY($1::text[]) AND status = 'active' AND pause_after_failures > 0
+                  AND consecutive_failures >= pause_after_failures
+                RETURNING id, name, consecutive_failures
+                """, [order]))
+            pausedIndex = statements.count - 1
+        }
+        statements.append(("COMMIT", []))
+        let results = try connection.pipeline(statements)
+        guard let pausedIndex, results.count > pausedIndex else { return [] }
+        return results[pausedIndex].map { (id: $0[0].text ?? "", name: $0[1].text ?? "", failures: (try? $0[2].decode(Int.self)) ?? 0) }
+    }
+
+    /// Deliveries due but on no queue: never published (pending), a lost dead-letter (retrying), or a
+    /// claim whose worker died (in_flight past its lease). Safe in many processes at once (SKIP LOCKED);
+    /// each found delivery's clock is moved on, so it is republished at most once per grace period.
+    public func takeDue(graceSeconds: Int, limit: Int) throws(PostgresError) -> [DueDelivery] {
+        let rows = try connection.query("""
+            WITH due AS (
+                SELECT id FROM deliveries
+                WHERE state IN ('pending', 'retrying', 'in_flight')
+                  AND next_attempt_at < now() - make_interval(secs => $1)
+                ORDER BY next_attempt_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            UPDATE deliveries d SET next_attempt_at = now()
+            FROM due WHERE d.id = due.id
+            RETURNING d.id, CASE WHEN d.state = 'in_flight' THEN d.attempts ELSE d.attempts + 1 END
+            """, [graceSeconds, limit])
+        return rows.map { DueDelivery(id: $0[0].text ?? "", attempt: (try? $0[1].decode(Int.self)) ?? 1) }
+    }
+
+    /// Paused deliveries of a resumed webhook become pending, due at once.
+    @discardableResult
+    public func releasePaused(webhookID: String) throws(PostgresError) -> [DueDelivery] {
+        let rows = try connection.query("""
+            UPDATE deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
+            WHERE webhook_id = $1 AND state = 'paused'
+            RETURNING id, attempts + 1
+            """, [webhookID])
+        return rows.map { DueDelivery(id: $0[0].text ?? "", attempt: (try? $0[1].decode(Int.self)) ?? 1) }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import HeraldCore
+
+/// A webhook as JSON and as a database row: what `heraldctl webhook create --file` reads, what
+/// `--json` prints, and what the store saves. `makeWebhook()` turns it into the checked, parsed
+/// domain value, so a bad setting fails here with a message naming it.
+public struct WebhookDocument: Codable, Sendable, Equatable {
+    public struct Authentication: Codable, Sendable, Equatable {
+        public var type: String = "none"
+        public var token: String?
+        public var username: String?
+        public var password: String?
+        public var header: String?
+        public var value: String?
+        public var tokenURL: String?
+        public var clientID: String?
+        public var clientSecret: String?
+        public var scope: String?
+        public var secret: String?
+        public var issuer: String?
+        public var audience: String?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case type, token, username, password, header, value, scope, secret, issuer, audience
+            case tokenURL = "token_url", clientID = "client_id", clientSecret = "client_secret"
+        }
+    }
+
+    public struct Retry: Codable, Sendable, Equatable {
+        public var maxRetries: Int?
+        public var backoff: String?
+        public var intervalsSeconds: [Int]?
+        public var jitter: Double?
+        public init() {}
+        enum CodingKeys: String, CodingKey { case maxRetries = "max_retries", backoff, intervalsSeconds = "intervals_s", jitter }
+    }
+
+    public struct Signing: Codable, Sendable, Equatable {
+        public var scheme: String?
+        public var header: String?
+        public var signTimestamp: Bool?
+        public init() {}
+        enum CodingKeys: String, CodingKey { case scheme, header, signTimestamp = "sign_timestamp" }
+    }
+
+    public var id: String?
+    public var tenant: String
+    public var name: String
+    public var description: String?
+    public var status: String?
+    public var version: String?
+    public var url: String
+    public var method: String?
+    public var contentType: String?
+    public var auth: Authentication?
+    public var headers: [String: String]?
+    public var events: [String]
+    public var filter: String?
+    public var payloadTemplate: String?
+    public var connectTimeoutMs: Int?
+    public var responseTimeoutMs: Int?
+    public var successStatusMin: Int?
+    public var successStatusMax: Int?
+    public var retry: Retry?
+    public var pauseAfterFailures: Int?
+    public var notifyEmail: String?
+    public var notifyURL: String?
+    public var keepFailedPayloads: Bool?
+    public var rateLimitPerMinute: Int?
+    public var signing: Signing?
+    public var httpsOnly: Bool?
+    public var allowedNetworks: [String]?
+    public var pausedBehavior: String?
+    /// Read-only: live secrets appear only in `webhook show --secrets`.
+    public var secrets: [String]?
+    public var consecutiveFailures: Int?
+    public var pausedReason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets
+        case contentType = "content_type", payloadTemplate = "payload_template", connectTimeoutMs = "connect_timeout_ms"
+        case responseTimeoutMs = "response_timeout_ms", successStatusMin = "success_status_min", successStatusMax = "success_status_max"
+        case pauseAfterFailures = "pause_after_failures", notifyEmail = "notify_email", notifyURL = "notify_url"
+        case keepFailedPayloads = "keep_failed_payloads", rateLimitPerMinute = "rate_limit_per_minute", httpsOnly = "https_only"
+        case allowedNetworks = "allowed_networks", pausedBehavior = "paused_behavior", consecutiveFailures = "consecutive_failures"
+        case pausedReason = "paused_reason"
+    }
+
+    public init(tenant: String, name: String, url: String, events: [String]) {
+        self.tenant = tenant
+        self.name = name
+        self.url = url
+        self.events = events
+    }
+
+    /// Accepts `payload_template` as a JSON string or as a JSON object/array written inline.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id)
+        tenant = try c.decode(String.self, forKey: .tenant)
+        name = try c.decode(String.self, forKey: .name)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        status = try c.decodeIfPresent(String.self, forKey: .status)
+        version = try c.decodeIfPresent(String.self, forKey: .version)
+        url = try c.decode(String.self, forKey: .url)
+        method = try c.decodeIfPresent(String.self, forKey: .method)
+        contentType = try c.decodeIfPresent(String.self, forKey: .contentType)
+        auth = try c.decodeIfPresent(Authentication.self, forKey: .auth)
+        headers = try c.decodeIfPresent([String: String].self, forKey: .headers)
+        events = try c.decode([String].self, forKey: .events)
+        filter = try c.decodeIfPresent(String.self, forKey: .filter)
+        if let text = try? c.decodeIfPresent(String.self, forKey: .payloadTemplate) {
+            payloadTemplate = text
+        } else if let raw = try c.decodeIfPresent(AnyJSON.self, forKey: .payloadTemplate) {
+            payloadTemplate = raw.text
+        }
+        connectTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMs)
+        responseTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .responseTimeoutMs)
+        successStatusMin = try c.decodeIfPresent(Int.self, forKey: .successStatusMin)
+        successStatusMax = try c.decodeIfPresent(Int.self, forKey: .successStatusMax)
+        retry = try c.decodeIfPresent(Retry.self, forKey: .retry)
+        pauseAfterFailures = try c.decodeIfPresent(Int.self, forKey: .pauseAfterFailures)
+        notifyEmail = try c.decodeIfPresent(String.self, forKey: .notifyEmail)
+        notifyURL = try c.decodeIfPresent(String.self, forKey: .notifyURL)
+        keepFailedPayloads = try c.decodeIfPresent(Bool.self, forKey: .keepFailedPayloads)
+        rateLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute)
+        signing = try c.decodeIfPresent(Signing.self, forKey: .signing)
+        httpsOnly = try c.decodeIfPresent(Bool.self, forKey: .httpsOnly)
+        allowedNetworks = try c.decodeIfPresent([String].self, forKey: .allowedNetworks)
+        pausedBehavior = try c.decodeIfPresent(String.self, forKey: .pausedBehavior)
+        secrets = try c.decodeIfPresent([String].self, forKey: .secrets)
+        consecutiveFailures = try c.decodeIfPresent(Int.self, forKey: .consecutiveFailures)
+        pausedReason = try c.decodeIfPresent(String.self, forKey: .pausedReason)
+    }
+
+    /// The checked domain value: filter and template parsed, every field validated.
+    public func makeWebhook(validateTemplateVariables: Bool = true) throws(WebhookDocumentError) -> Webhook {
+        func invalid(_ field: String, _ value: String, _ rule: String) -> WebhookDocumentError {
+            .invalid(WebhookValidationError(field: field, value: value, rule: rule))
+        }
+        guard let status = Webhook.Status(rawValue: status ?? "active") else {
+            throw invalid("status", self.status ?? "", "must be active, paused or disabled")
+        }
+        guard let pausedBehavior = Webhook.PausedBehavior(rawValue: pausedBehavior ?? "queue") else {
+            throw invalid("paused_behavior", self.pausedBehavior ?? "", "must be queue or discard")
+        }
+        let retryDoc = retry ?? Retry()
+        guard let backoff = RetryPolicy.Backoff(rawValue: retryDoc.backoff ?? "custom") else {
+            throw invalid("retry.backoff", retryDoc.backoff ?? "", "must be fixed, exponential or custom")
+        }
+        let defaults = RetryPolicy.default
+        let policy = RetryPolicy(maxRetries: retryDoc.maxRetries ?? defaults.maxRetries, backoff: backoff,
+                                 intervals: retryDoc.intervalsSeconds ?? defaults.intervals, jitter: retryDoc.jitter ?? 0)
+        let signingDoc = signing ?? Signing()
+        guard let scheme = SigningSettings.Scheme(rawValue: signingDoc.scheme ?? "standard") else {
+            throw invalid("signing.scheme", signingDoc.scheme ?? "", "must be standard, hex or none")
+        }
+        let authentication = try makeAuthentication()
+        var parsedFilter: Filter?
+        if let filter, !filter.allSatisfy(\.isWhitespace) {
+            do { parsedFilter = try Filter(parsing: filter) } catch {
+                throw .filter(error)
+            }
+        }
+        var parsedTemplate: PayloadTemplate?
+        if let payloadTemplate, !payloadTemplate.allSatisfy(\.isWhitespace) {
+            do {
+                let template = try PayloadTemplate(parsing: payloadTemplate)
+                if validateTemplateVariables {
+                    var known = Set<String>()
+                    for pattern in events {
+                        for type in EventCatalog.types(matching: pattern) { known.formUnion(EventCatalog.fieldPaths(for: type)) }
+                    }
+                    try template.validate(knownPaths: known)
+                }
+                parsedTemplate = template
+            } catch {
+                throw .template(error)
+            }
+        }
+        let webhook = Webhook(
+            id: id ?? "", tenantID: tenant, name: name, description: description ?? "", status: status,
+            version: version ?? "v1", url: url, method: (method ?? "POST").uppercased(), contentType: contentType ?? "application/json",
+            authentication: authentication, headers: (headers ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
+            events: events, filter: parsedFilter, template: parsedTemplate,
+            connectTimeoutMilliseconds: connectTimeoutMs ?? 10_000, responseTimeoutMilliseconds: responseTimeoutMs ?? 30_000,
+            successStatus: (successStatusMin ?? 200)...max(successStatusMin ?? 200, successStatusMax ?? 299),
+            retry: policy, pauseAfterFailures: pauseAfterFailures ?? 0, notifyEmail: notifyEmail, notifyURL: notifyURL,
+            keepFailedPayloads: keepFailedPayloads ?? true, rateLimitPerMinute: rateLimitPerMinute,
+            signing: SigningSettings(scheme: scheme, headerName: signingDoc.header ?? "X-Herald-Signature", signTimestamp: signingDoc.signTimestamp ?? true),
+            secrets: secrets ?? [], httpsOnly: httpsOnly ?? false, allowedNetworks: allowedNetworks ?? [], pausedBehavior: pausedBehavior)
+        do { try webhook.validate() } catch { throw .invalid(error) }
+        if let min = successStatusMin, let max = successStatusMax, min > max {
+            throw invalid("success_status_max", String(max), "must not be below success_status_min (\(min))")
+        }
+        return webhook
+    }
+
+    func makeAuthentication() throws(WebhookDocumentError) -> WebhookAuthentication {
+        let a = auth ?? Authentication()
+        switch a.type {
+        case "none": return .none
+        case "bearer": return .bearer(token: a.token ?? "")
+        case "basic": return .basic(username: a.username ?? "", password: a.password ?? "")
+        case "api_key": return .apiKey(header: a.header ?? "X-API-Key", value: a.value ?? "")
+        case "oauth2": return .oauth2(tokenURL: a.tokenURL ?? "", clientID: a.clientID ?? "", clientSecret: a.clientSecret ?? "", scope: a.scope)
+        case "jwt": return .jwt(secret: a.secret ?? "", issuer: a.issuer ?? "herald", audience: a.audience)
+        case "hmac": return .none   // HMAC is the signature itself (signing settings)
+        default:
+            throw .invalid(WebhookValidationError(field: "auth.type", value: a.type, rule: "must be none, bearer, basic, api_key, hmac, oauth2 or jwt"))
+        }
+    }
+}
+
+/// Why a webhook document cannot be saved: the message names the field and the rule, or the
+/// filter/template position.
+public enum WebhookDocumentError: Error, Sendable, CustomStringConvertible {
+    case invalid(WebhookValidationError)
+    case filter(FilterParseError)
+    case template(TemplateError)
+
+    public var description: String {
+        switch self {
+        case .invalid(let e): e.description
+        case .filter(let e): "webhook.filter: \(e)"
+        case .template(let e): "webhook.payload_template: \(e)"
+        }
+    }
+}
+
+/// Any JSON, kept as its text (for inline payload templates).
+struct AnyJSON: Decodable {
+    let text: String
+    init(from decoder: any Decoder) throws {
+        let value = try JSONDecoderValue(from: decoder)
+        var bytes: [UInt8] = []
+        value.json.write(to: &bytes)
+        text = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Decodes arbitrary JSON through Codable into a JSONValue.
+struct JSONDecoderValue: Decodable {
+    let json: JSONValue
+    init(from decoder: any Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            var items: [JSONValue] = []
+            while !array.isAtEnd { items.append(try array.decode(JSONDecoderValue.self).json) }
+            json = .array(items)
+            return
+        }
+        if let object = try? decoder.container(keyedBy: DynamicKey.self) {
+            var result = JSONObject()
+            for key in object.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
+                result[key.stringValue] = try object.decode(JSONDecoderValue.self, forKey: key).json
+            }
+            json = .object(result)
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() { json = .null }
+        else if let b = try? single.decode(Bool.self) { json = .bool(b) }
+        else if let i = try? single.decode(Int.self) { json = .number(JSONNumber(i)) }
+        else if let d = try? single.decode(Double.self) { json = .number(JSONNumber(d)) }
+        else { json = .string(try single.decode(String.self)) }
+    }
+}
+
+struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
+}

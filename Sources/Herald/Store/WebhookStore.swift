@@ -1,0 +1,274 @@
+import Foundation
+import HeraldCore
+import HeraldCrypto
+import PostgresClient
+
+/// Webhook configuration in PostgreSQL. Secrets and credentials are sealed with the master key
+/// (AES-256-GCM) at rest and opened only in memory.
+public struct WebhookStore {
+    public let connection: PostgresConnection
+    let box: SecretBox
+
+    public init(connection: PostgresConnection, masterKey: [UInt8]) throws(CryptoError) {
+        self.connection = connection
+        self.box = try SecretBox(key: masterKey)
+    }
+
+    static let columns = """
+        w.id, w.tenant_id, w.name, w.description, w.status, w.version, w.url, w.method, w.content_type, w.auth_type,
+        w.auth_config_sealed, w.headers::text, w.events, w.filter, w.payload_template, w.connect_timeout_ms,
+        w.response_timeout_ms, w.success_status_min, w.success_status_max, w.max_retries, w.retry_backoff,
+        w.retry_intervals_s, w.retry_jitter, w.pause_after_failures, w.notify_email, w.notify_url,
+        w.keep_failed_payloads, w.rate_limit_per_minute, w.signing_scheme, w.signature_header, w.sign_timestamp,
+        w.https_only, w.allowed_networks, w.paused_behavior, w.consecutive_failures, w.paused_reason,
+        ARRAY(SELECT s.secret_sealed FROM webhook_secrets s
+              WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC)
+        """
+
+    /// Every webhook as a document (secrets opened). `tenant` limits it to one tenant.
+    public func documents(tenant: String? = nil, id: String? = nil) throws(StoreError) -> [WebhookDocument] {
+        var sql = "SELECT \(WebhookStore.columns) FROM webhooks w WHERE true"
+        var params: [(any PostgresEncodable)?] = []
+        if let tenant { params.append(tenant); sql += " AND w.tenant_id = $\(params.count)" }
+        if let id { params.append(id); sql += " AND w.id = $\(params.count)" }
+        sql += " ORDER BY w.tenant_id, w.name, w.id"
+        let rows: PostgresRows
+        do { rows = try connection.query(sql, params) } catch { throw .database(error) }
+        var result: [WebhookDocument] = []
+        for row in rows { result.append(try document(from: row)) }
+        return result
+    }
+
+    public func document(id: String) throws(StoreError) -> WebhookDocument {
+        guard let doc = try documents(id: id).first else { throw .notFound("webhook \(id)") }
+        return doc
+    }
+
+    /// Webhooks ready for matching and delivery. One that no longer parses (a filter written by an
+    /// older version, say) is reported in `broken`, not dropped silently.
+    public func loadWebhooks() throws(StoreError) -> (webhooks: [Webhook], broken: [(id: String, reason: String)]) {
+        var webhooks: [Webhook] = []
+        var broken: [(id: String, reason: String)] = []
+        for doc in try documents() {
+            do { webhooks.append(try doc.makeWebhook(validateTemplateVariables: false)) } catch {
+                broken.append((id: doc.id ?? "?", reason: error.description))
+            }
+        }
+        return (webhooks, broken)
+    }
+
+    private func document(from row: PostgresRow) throws(StoreError) -> WebhookDocument {
+        func text(_ i: Int) -> String? { row[i].text }
+        func int(_ i: Int) -> Int? { row[i].text.flatMap { Int($0) } }
+        func bool(_ i: Int) -> Bool? { row[i].text.map { $0 == "t" } }
+        func array(_ i: Int) -> [String] { (try? row[i].decode([String].self)) ?? [] }
+        var doc = WebhookDocument(tenant: text(1) ?? "", name: text(2) ?? "", url: text(6) ?? "", events: array(12))
+        doc.id = text(0)
+        doc.description = text(3)
+        doc.status = text(4)
+        doc.version = text(5)
+        doc.method = text(7)
+        doc.contentType = text(8)
+        if let sealed = try? row[10].decode([UInt8].self), !sealed.isEmpty {
+            do {
+                let opened = try box.open(sealed)
+                doc.auth = try JSONDecoder().decode(WebhookDocument.Authentication.self, from: Data(opened))
+            } catch {
+                throw .sealed("webhook \(doc.id ?? "?") credentials cannot be opened with this master key (HERALD_MASTER_KEY changed?)")
+            }
+        } else {
+            var auth = WebhookDocument.Authentication()
+            auth.type = text(9) ?? "none"
+            doc.auth = auth
+        }
+        if let headersText = text(11), let data = headersText.data(using: .utf8) {
+            doc.headers = try? JSONDecoder().decode([String: String].self, from: data)
+        }
+        doc.filter = text(13)
+        doc.payloadTemplate = text(14)
+        doc.connectTimeoutMs = int(15)
+        doc.responseTimeoutMs = int(16)
+        doc.successStatusMin = int(17)
+        doc.successStatusMax = int(18)
+        var retry = WebhookDocument.Retry()
+        retry.maxRetries = int(19)
+        retry.backoff = text(20)
+        retry.intervalsSeconds = array(21).compactMap { Int($0) }
+        retry.jitter = text(22).flatMap { Double($0) }
+        doc.retry = retry
+        doc.pauseAfterFailures = int(23)
+        doc.notifyEmail = text(24)
+        doc.notifyURL = text(25)
+        doc.keepFailedPayloads = bool(26)
+        doc.rateLimitPerMinute = int(27)
+        var signing = WebhookDocument.Signing()
+        signing.scheme = text(28)
+        signing.header = text(29)
+        signing.signTimestamp = bool(30)
+        doc.signing = signing
+        doc.httpsOnly = bool(31)
+        doc.allowedNetworks = array(32)
+        doc.pausedBehavior = text(33)
+        doc.consecutiveFailures = int(34)
+        doc.pausedReason = text(35)
+        var secrets: [String] = []
+        for sealedHex in array(36) {
+            // bytea[] elements arrive as \x-hex text.
+            guard sealedHex.hasPrefix("\\x"), let sealed = Hex.decode(String(sealedHex.dropFirst(2))) else { continue }
+            guard let opened = try? box.open(sealed) else {
+                throw .sealed("webhook \(doc.id ?? "?") secret cannot be opened with this master key (HERALD_MASTER_KEY changed?)")
+            }
+            secrets.append(String(decoding: opened, as: UTF8.self))
+        }
+        doc.secrets = secrets
+        return doc
+    }
+
+    /// Saves a new webhook (validated first) with a fresh signing secret unless one is given.
+    /// Returns the id and the secret, shown once to the person who created it.
+    public func create(_ input: WebhookDocument) throws(StoreError) -> (id: String, secret: String) {
+        var doc = input
+        let webhook: Webhook
+        do { webhook = try doc.makeWebhook() } catch { throw .invalid(error.description) }
+        let id = doc.id ?? IDs.make("wh_")
+        doc.id = id
+        let secret: String
+        if let given = input.secrets?.first {
+            do { try WebhookSigner.validateSecret(given) } catch { throw .invalid("webhook.secrets: \(error.message)") }
+            secret = given
+        } else {
+            do { secret = try WebhookSigner.generateSecret() } catch { throw .crypto(error) }
+        }
+        do {
+            try connection.transaction { c in
+                try c.execute("INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING", [webhook.tenantID])
+                try c.execute("INSERT INTO webhooks (id, tenant_id, name, url, events) VALUES ($1, $2, $3, $4, $5)",
+                              [id, webhook.tenantID, webhook.name, webhook.url, webhook.events])
+                try self.write(doc, webhook: webhook, on: c)
+                try c.execute("INSERT INTO webhook_secrets (webhook_id, secret_sealed) VALUES ($1, $2)", [id, try self.box.seal(Array(secret.utf8))])
+            }
+        } catch let error as PostgresError {
+            throw .database(error)
+        } catch let error as CryptoError {
+            throw .crypto(error)
+        } catch {
+            throw .invalid("\(error)")
+        }
+        return (id, secret)
+    }
+
+    /// Replaces a webhook's settings (validated first). Secrets are untouched (see rotateSecret).
+    public func update(_ input: WebhookDocument) throws(StoreError) {
+        guard let id = input.id else { throw .invalid("webhook.id: an id is required to update") }
+        let webhook: Webhook
+        do { webhook = try input.makeWebhook() } catch { throw .invalid(error.description) }
+        do {
+            try connection.transaction { c in
+                let n = try c.execute("UPDATE webhooks SET updated_at = now() WHERE id = $1", [id])
+                guard n == 1 else { throw StoreError.notFound("webhook \(id)") }
+                try self.write(input, webhook: webhook, on: c)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as PostgresError {
+            throw .database(error)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    private func write(_ doc: WebhookDocument, webhook: Webhook, on c: PostgresConnection) throws {
+        var sealedAuth: [UInt8]?
+        if webhook.authentication != .none {
+            sealedAuth = try box.seal(Array(try JSONEncoder().encode(doc.auth ?? WebhookDocument.Authentication())))
+        }
+        let headersJSON = String(decoding: try JSONEncoder().encode(doc.headers ?? [:]), as: UTF8.self)
+        try c.execute("""
+            UPDATE webhooks SET tenant_id = $2, name = $3, description = $4, status = $5, version = $6, url = $7, method = $8,
+                content_type = $9, auth_type = $10, auth_config_sealed = $11, headers = $12::jsonb, events = $13, filter = $14,
+                payload_template = $15, connect_timeout_ms = $16, response_timeout_ms = $17, success_status_min = $18,
+                success_status_max = $19, max_retries = $20, retry_backoff = $21, retry_intervals_s = $22::int[],
+                retry_jitter = $23, pause_after_failures = $24, notify_email = $25, notify_url = $26,
+                keep_failed_payloads = $27, rate_limit_per_minute = $28, signing_scheme = $29, signature_header = $30,
+                sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, updated_at = now(),
+                paused_at = CASE WHEN $5 = 'paused' THEN COALESCE(paused_at, now()) END,
+                paused_reason = CASE WHEN $5 = 'paused' THEN paused_reason END,
+                consecutive_failures = CASE WHEN $5 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
+            WHERE id = $1
+            """, [doc.id ?? "", webhook.tenantID, webhook.name, webhook.description, webhook.status.rawValue, webhook.version,
+                  webhook.url, webhook.method, webhook.contentType, (doc.auth?.type ?? "none"), sealedAuth, headersJSON,
+                  webhook.events, doc.filter, doc.payloadTemplate, webhook.connectTimeoutMilliseconds,
+                  webhook.responseTimeoutMilliseconds, webhook.successStatus.lowerBound, webhook.successStatus.upperBound,
+                  webhook.retry.maxRetries, webhook.retry.backoff.rawValue, webhook.retry.intervals, webhook.retry.jitter,
+                  webhook.pauseAfterFailures, webhook.notifyEmail, webhook.notifyURL, webhook.keepFailedPayloads,
+                  webhook.rateLimitPerMinute, webhook.signing.scheme.rawValue, webhook.signing.headerName,
+                  webhook.signing.signTimestamp, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue])
+    }
+
+    public func setStatus(id: String, status: Webhook.Status, reason: String? = nil) throws(StoreError) {
+        do {
+            let n = try connection.execute("""
+                UPDATE webhooks SET status = $2, updated_at = now(),
+                    paused_at = CASE WHEN $2 = 'paused' THEN now() END,
+                    paused_reason = CASE WHEN $2 = 'paused' THEN $3 END,
+                    consecutive_failures = CASE WHEN $2 = 'active' THEN 0 ELSE consecutive_failures END
+                WHERE id = $1
+                """, [id, status.rawValue, reason])
+            guard n == 1 else { throw StoreError.notFound("webhook \(id)") }
+        } catch let error as StoreError { throw error } catch let error as PostgresError { throw .database(error) } catch { throw .invalid("\(error)") }
+    }
+
+    public func delete(id: String) throws(StoreError) {
+        do {
+            try connection.transaction { c in
+                try c.execute("""
+                    UPDATE deliveries SET state = 'cancelled', last_error = 'webhook deleted', completed_at = now(), updated_at = now()
+                    WHERE webhook_id = $1 AND state IN ('pending', 'retrying', 'paused')
+                    """, [id])
+                let n = try c.execute("DELETE FROM webhooks WHERE id = $1", [id])
+                guard n == 1 else { throw StoreError.notFound("webhook \(id)") }
+            }
+        } catch let error as StoreError { throw error } catch let error as PostgresError { throw .database(error) } catch { throw .invalid("\(error)") }
+    }
+
+    /// Adds a new secret; the old ones keep signing until `graceSeconds` have passed, so receivers
+    /// can switch without rejecting a single delivery.
+    public func rotateSecret(id: String, graceSeconds: Int) throws(StoreError) -> String {
+        let secret: String
+        do { secret = try WebhookSigner.generateSecret() } catch { throw .crypto(error) }
+        do {
+            try connection.transaction { c in
+                let exists = try c.query("SELECT 1 FROM webhooks WHERE id = $1", [id])
+                guard exists.count == 1 else { throw StoreError.notFound("webhook \(id)") }
+                try c.execute("""
+                    UPDATE webhook_secrets SET expires_at = now() + make_interval(secs => $2)
+                    WHERE webhook_id = $1 AND (expires_at IS NULL OR expires_at > now() + make_interval(secs => $2))
+                    """, [id, graceSeconds])
+                try c.execute("INSERT INTO webhook_secrets (webhook_id, secret_sealed) VALUES ($1, $2)", [id, try self.box.seal(Array(secret.utf8))])
+            }
+        } catch let error as StoreError { throw error } catch let error as PostgresError { throw .database(error) } catch { throw .invalid("\(error)") }
+        return secret
+    }
+
+    public func knownTenants() throws(StoreError) -> Set<String> {
+        do { return Set(try connection.query("SELECT id FROM tenants WHERE active").compactMap { $0[0].text }) } catch { throw .database(error) }
+    }
+}
+
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case database(PostgresError)
+    case notFound(String)
+    case invalid(String)
+    case sealed(String)
+    case crypto(CryptoError)
+
+    public var description: String {
+        switch self {
+        case .database(let e): "database: \(e)"
+        case .notFound(let what): "\(what) does not exist"
+        case .invalid(let message): message
+        case .sealed(let message): message
+        case .crypto(let e): "crypto: \(e)"
+        }
+    }
+}

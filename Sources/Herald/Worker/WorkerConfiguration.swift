@@ -1,0 +1,28 @@
+import Foundation
+
+public struct WorkerConfiguration: Sendable {
+    public var base: HeraldConfiguration
+    /// Deliveries in flight at once in this process (one libcurl multi handle).
+    public var concurrency: Int
+    /// Outcomes are written and acked in batches of this size, or after `flushInterval`.
+    public var flushBatch: Int
+    public var flushInterval: Duration
+    /// How long SIGTERM waits for in-flight deliveries before handing them back.
+    public var drainTimeout: Duration
+    /// Run the reconciler in this process too.
+    public var reconcile: Bool
+    public var reconcileInterval: Duration
+    /// A delivery due this long without being claimed is presumed lost and republished.
+    public var reconcileGraceSeconds: Int
+
+    public init(base: HeraldConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
+        self.base = base
+        concurrency = try HeraldConfiguration.int(environment, "HERALD_WORKER_CONCURRENCY", default: 100, range: 1...10_000)
+        flushBatch = try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_BATCH", default: 500, range: 1...10_000)
+        flushInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_MS", default: 10, range: 1...5000))
+        drainTimeout = .seconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_DRAIN_S", default: 30, range: 0...3600))
+        reconcile = try HeraldConfiguration.bool(environment, "HERALD_RECONCILE", default: true)
+        reconcileInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_RECONCILE_INTERVAL_MS", default: 5000, range: 100...3_600_000))
+        reconcileGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_GRACE_S", default: 300, range: 0...86_400)
+    }
+}

@@ -1,0 +1,82 @@
+/// Which webhooks an event goes to, and with what body. Pure: the router feeds it events and
+/// turns its decisions into rows and jobs.
+///
+/// Matching: same tenant, webhook not disabled, subscribed to the type (exact or wildcard), and the
+/// filter holds. Subscriptions are resolved once per (tenant, type) and cached until the webhooks change.
+public struct RoutingTable: Sendable {
+    public struct Decision: Sendable {
+        public enum State: Sendable, Equatable { case pending, paused, discarded }
+        public var deliveryID: String
+        public var webhookID: String
+        public var state: State
+        /// The body to send; nil when the template depends on the attempt (rendered by the worker).
+        public var payload: [UInt8]?
+    }
+
+    public struct Outcome: Sendable {
+        public var decisions: [Decision]
+        /// Filters that met a value of the wrong type (counted as no match).
+        public var typeMismatches: [(webhookID: String, path: String)]
+    }
+
+    private let byTenant: [String: [Webhook]]
+    public let tenants: Set<String>
+    private var subscriptionCache: [String: [Int]] = [:]
+
+    public init(webhooks: [Webhook], tenants: Set<String>) {
+        var map: [String: [Webhook]] = [:]
+        for webhook in webhooks where webhook.status != .disabled { map[webhook.tenantID, default: []].append(webhook) }
+        byTenant = map
+        self.tenants = tenants.union(map.keys)
+    }
+
+    public var webhookCount: Int { byTenant.values.reduce(0) { $0 + $1.count } }
+
+    public func webhooks(of tenant: String) -> [Webhook] { byTenant[tenant] ?? [] }
+
+    /// Decides every delivery of `event`. `deliveryID(webhook)` names the delivery (its webhook-id),
+    /// `timestamp` is the render time (ISO 8601).
+    public mutating func route(_ event: Event, timestamp: String, deliveryID: (Webhook) -> String) -> Outcome {
+        guard let candidates = byTenant[event.tenant] else { return Outcome(decisions: [], typeMismatches: []) }
+        let cacheKey = event.tenant + "\u{0}" + event.type
+        let indices: [Int]
+        if let cached = subscriptionCache[cacheKey] {
+            indices = cached
+        } else {
+            indices = candidates.indices.filter { candidates[$0].subscribes(to: event.type) }
+            subscriptionCache[cacheKey] = indices
+        }
+        var decisions: [Decision] = []
+        var mismatches: [(webhookID: String, path: String)] = []
+        for index in indices {
+            let webhook = candidates[index]
+            if let filter = webhook.filter {
+                switch filter.evaluate(event.envelope) {
+                case .match: break
+                case .noMatch: continue
+                case .typeMismatch(let path):
+                    mismatches.append((webhook.id, path))
+                    continue
+                }
+            }
+            let state: Decision.State
+            switch webhook.status {
+            case .active: state = .pending
+            case .paused: state = webhook.pausedBehavior == .queue ? .paused : .discarded
+            case .disabled: continue
+            }
+            let id = deliveryID(webhook)
+            var payload: [UInt8]?
+            if let template = webhook.template {
+                if !template.dependsOnAttempt {
+                    payload = template.render(event: event.envelope,
+                                              context: TemplateContext(webhookID: id, timestamp: timestamp, eventType: event.type, attempt: 1))
+                }
+            } else {
+                payload = event.raw
+            }
+            decisions.append(Decision(deliveryID: id, webhookID: webhook.id, state: state, payload: payload))
+        }
+        return Outcome(decisions: decisions, typeMismatches: mismatches)
+    }
+}

@@ -1,0 +1,131 @@
+/// A payload template: JSON whose strings may hold placeholders, compiled once, rendered per
+/// delivery straight into a byte buffer.
+///
+/// - `{order.id}` and `{{ order.id }}` are the same placeholder. Paths read the event's `data`
+///   (`order.id` = `data.order.id`) unless they start with an envelope key (`id`, `type`, `tenant`,
+///   `occurred_at`, `data`). System variables: `webhook.id` (the stable webhook-id of the
+///   delivery), `webhook.timestamp` (ISO 8601), `webhook.event` (the type), `webhook.attempt`;
+///   and `event.id`, `event.type`, `event.tenant`, `event.occurred_at`.
+/// - A string that is exactly one placeholder becomes the value with its JSON type (a number stays
+///   a number, an object stays an object; missing → `null`). Inside longer text the value is
+///   interpolated as text (missing → empty).
+/// - A one-element array whose element uses `item.*` repeats that element per line item. Line
+///   items are `data.order.items`, else the `items` of the first object in `data` that has them,
+///   else `data.items`.
+/// - The output is always valid JSON: every interpolated value is escaped.
+public struct PayloadTemplate: Sendable {
+    let root: TemplateNode
+    public let variables: [String]
+    public let isEnvelope: Bool
+
+    public init(parsing source: String) throws(TemplateError) {
+        let json: JSONValue
+        do { json = try JSONValue(parsing: source) } catch {
+            throw TemplateError(message: "the template is not JSON \(error) (placeholders go inside strings: \"{order.id}\")", variable: nil, hint: nil)
+        }
+        var variables: [String] = []
+        root = try TemplateCompiler.compile(json, insideItem: false, variables: &variables)
+        self.variables = variables
+        isEnvelope = false
+    }
+
+    private init(envelope: Void) {
+        root = .literal([])
+        variables = []
+        isEnvelope = true
+    }
+
+    /// The default: the event envelope as it is.
+    public static let envelope = PayloadTemplate(envelope: ())
+
+    /// True when the output depends on the attempt (`webhook.attempt`, `webhook.timestamp`).
+    public var dependsOnAttempt: Bool { variables.contains("webhook.attempt") || variables.contains("webhook.timestamp") }
+
+    static let systemVariables: Set<String> = ["webhook.id", "webhook.timestamp", "webhook.event", "webhook.attempt",
+                                               "event.id", "event.type", "event.tenant", "event.occurred_at"]
+
+    /// Checks every variable against the field paths of the subscribed event types. With no known
+    /// paths (only custom event types) only the system variables are checked.
+    public func validate(knownPaths: Set<String>) throws(TemplateError) {
+        for variable in variables {
+            if variable.hasPrefix("webhook.") || variable.hasPrefix("event.") {
+                guard PayloadTemplate.systemVariables.contains(variable) else {
+                    throw TemplateError(message: "unknown variable {\(variable)}", variable: variable,
+                                        hint: "system variables: " + PayloadTemplate.systemVariables.sorted().joined(separator: ", "))
+                }
+                continue
+            }
+            guard !knownPaths.isEmpty else { continue }
+            var path = variable
+            if path.hasPrefix("data.") { path.removeFirst(5) }
+            if ["id", "type", "tenant", "occurred_at", "data"].contains(path) { continue }
+            if knownPaths.contains(path) { continue }
+            // Array indexes (order.items.0.sku) are checked without the index.
+            let withoutIndexes = path.split(separator: ".").filter { Int($0) == nil }.joined(separator: ".")
+            if knownPaths.contains(withoutIndexes) { continue }
+            let candidates = (knownPaths.union(PayloadTemplate.systemVariables)).sorted {
+                let a = EditDistance.between($0, variable), b = EditDistance.between($1, variable)
+                return a == b ? $0 < $1 : a < b
+            }
+            throw TemplateError(message: "unknown variable {\(variable)} for the subscribed events", variable: variable,
+                                hint: "did you mean " + candidates.prefix(6).map { "{\($0)}" }.joined(separator: ", ") + "?")
+        }
+    }
+
+    public func render(event: JSONValue, context: TemplateContext) -> [UInt8] {
+        var buffer: [UInt8] = []
+        render(event: event, context: context, into: &buffer)
+        return buffer
+    }
+
+    public func render(event: JSONValue, context: TemplateContext, into buffer: inout [UInt8]) {
+        if isEnvelope {
+            event.write(to: &buffer)
+            return
+        }
+        var scope = TemplateScope(event: event, context: context, item: nil)
+        root.render(&scope, into: &buffer)
+    }
+}
+
+/// What a template needs besides the event: the delivery's identity and the attempt.
+public struct TemplateContext: Sendable {
+    public var webhookID: String
+    public var timestamp: String
+    public var eventType: String
+    public var attempt: Int
+
+    public init(webhookID: String, timestamp: String, eventType: String, attempt: Int) {
+        self.webhookID = webhookID
+        self.timestamp = timestamp
+        self.eventType = eventType
+        self.attempt = attempt
+    }
+}
+
+/// Why a template cannot be used: the variable at fault and a hint of what exists.
+public struct TemplateError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var message: String
+    public var variable: String?
+    public var hint: String?
+
+    public var description: String { hint.map { "\(message); \($0)" } ?? message }
+}
+
+enum EditDistance {
+    static func between(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,67 @@
+@testable import Herald
+import HeraldCrypto
+import Testing
+
+@Suite("Signing")
+struct SigningTests {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    let body = Array(#"{"test": 2432232314}"#.utf8)
+
+    @Test("the official Standard Webhooks test vector")
+    func standardVector() {
+        let headers = WebhookSigner.headers(settings: SigningSettings(), secrets: [secret], messageID: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                                            timestamp: 1_614_265_330, body: body)
+        #expect(headers.first { $0.name == "webhook-signature" }?.value == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        #expect(headers.first { $0.name == "webhook-id" }?.value == "msg_p5jXN8AQM9LWM0D4loKWxJek")
+        #expect(headers.first { $0.name == "webhook-timestamp" }?.value == "1614265330")
+        #expect(WebhookSigner.verifyStandard(secret: secret, messageID: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: "1614265330", body: body,
+                                             signatureHeader: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="))
+        #expect(!WebhookSigner.verifyStandard(secret: secret, messageID: "msg_other", timestamp: "1614265330", body: body,
+                                              signatureHeader: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="))
+    }
+
+    @Test("during a rotation every live secret signs, space-separated")
+    func rotation() throws {
+        let other = try WebhookSigner.generateSecret()
+        let headers = WebhookSigner.headers(settings: SigningSettings(), secrets: [other, secret], messageID: "msg_1", timestamp: 1, body: body)
+        let signature = try #require(headers.first { $0.name == "webhook-signature" }?.value)
+        #expect(signature.split(separator: " ").count == 2)
+        #expect(WebhookSigner.verifyStandard(secret: secret, messageID: "msg_1", timestamp: "1", body: body, signatureHeader: signature))
+        #expect(WebhookSigner.verifyStandard(secret: other, messageID: "msg_1", timestamp: "1", body: body, signatureHeader: signature))
+    }
+
+    @Test("the hex scheme signs timestamp.body or the body alone")
+    func hexScheme() {
+        let key = WebhookSigner.key(of: secret)
+        let withTimestamp = WebhookSigner.headers(settings: SigningSettings(scheme: .hex), secrets: [secret], messageID: "m", timestamp: 42, body: body)
+        #expect(withTimestamp.first { $0.name == "X-Herald-Signature" }?.value == "sha256=" + Hex.encode(HMAC.sha256(key: key, message: Array("42.".utf8) + body)))
+        #expect(withTimestamp.first { $0.name == "X-Herald-Timestamp" }?.value == "42")
+        let bodyOnly = WebhookSigner.headers(settings: SigningSettings(scheme: .hex, headerName: "X-Sig", signTimestamp: false),
+                                             secrets: [secret], messageID: "m", timestamp: 42, body: body)
+        #expect(bodyOnly.first { $0.name == "X-Sig" }?.value == "sha256=" + Hex.encode(HMAC.sha256(key: key, message: body)))
+        #expect(WebhookSigner.headers(settings: SigningSettings(scheme: .none), secrets: [secret], messageID: "m", timestamp: 1, body: body).isEmpty)
+    }
+
+    @Test("generated secrets have the whsec_ form; malformed ones are refused")
+    func secrets() throws {
+        let s = try WebhookSigner.generateSecret()
+        try WebhookSigner.validateSecret(s)
+        #expect(throws: WebhookSigner.SecretError.self) { try WebhookSigner.validateSecret("nope") }
+        #expect(throws: WebhookSigner.SecretError.self) { try WebhookSigner.validateSecret("whsec_AAAA") }
+    }
+
+    @Test("JWTs are HS256 with the expected claims")
+    func jwt() throws {
+        let token = JWT.hs256(secret: "0123456789abcdef", issuer: "herald", audience: "partner", subject: "wh_1", id: "msg_1", issuedAt: 1000)
+        let parts = token.split(separator: ".").map(String.init)
+        #expect(parts.count == 3)
+        let expected = JWT.base64URL(HMAC.sha256(key: Array("0123456789abcdef".utf8), message: Array("\(parts[0]).\(parts[1])".utf8)))
+        #expect(parts[2] == expected)
+        var padded = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while padded.count % 4 != 0 { padded += "=" }
+        let claims = try JSONValue(parsing: try #require(Base64.decode(padded)))
+        #expect(claims["iss"] == "herald")
+        #expect(claims["aud"] == "partner")
+        #expect(claims["exp"] == 1300)
+    }
+}

@@ -1,0 +1,203 @@
+import AMQP
+import CurlClient
+import Foundation
+import Herald
+import Logging
+import PostgresClient
+import Testing
+
+/// One isolated Herald installation for one test: its own database (migrated), its own broker
+/// names (prefix), its own receiver process, and router/worker services started in-process (or as
+/// real processes when a test kills them).
+final class Harness: @unchecked Sendable {
+    static let adminURL = ProcessInfo.processInfo.environment["HERALD_TEST_DATABASE_URL"] ?? "postgres://herald:herald@127.0.0.1:5432/herald"
+    static let amqpURL = ProcessInfo.processInfo.environment["HERALD_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    let name: String
+    let databaseURL: String
+    let prefix: String
+    let configuration: HeraldConfiguration
+    let database: PostgresConnection
+    let receiver: Receiver
+    let logger: Logger
+    private var groups: [(ServiceGroup, Thread)] = []
+    private var processes: [Process] = []
+
+    init(_ label: String) throws {
+        name = "it_\(label)_\(UInt32.random(in: 0...UInt32.max))"
+        let admin: PostgresConnection
+        do { admin = try PostgresConnection(Harness.adminURL) } catch {
+            throw HarnessError("PostgreSQL is not reachable at \(Harness.adminURL) (\(error)); start it with deploy/services.sh up")
+        }
+        try admin.simpleQuery("CREATE DATABASE \(name)")
+        admin.close()
+        databaseURL = Harness.adminURL.replacingOccurrences(of: "/herald", with: "/\(name)", options: .backwards)
+        prefix = "\(name)."
+        var environment = ProcessInfo.processInfo.environment
+        environment["HERALD_AMQP_URL"] = Harness.amqpURL
+        environment["HERALD_DATABASE_URL"] = databaseURL
+        environment["HERALD_TOPOLOGY_PREFIX"] = prefix
+        environment["HERALD_ALLOW_PRIVATE_NETWORKS"] = "true"
+        environment["HERALD_LOG_LEVEL"] = environment["HERALD_TEST_LOG_LEVEL"] ?? "warning"
+        configuration = try HeraldConfiguration(environment: environment, component: "test")
+        database = try PostgresConnection(databaseURL)
+        _ = try Migrator(connection: database).migrate(try Migrator.load(directory: Harness.packageRoot.appendingPathComponent("schemas/migrations").path))
+        receiver = try Receiver()
+        logger = Herald.logger("test.\(label)", configuration: configuration)
+        do { _ = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL)) } catch {
+            throw HarnessError("RabbitMQ is not reachable at \(Harness.amqpURL) (\(error)); start it with deploy/services.sh up")
+        }
+    }
+
+    /// Environment for a Herald child process (same database, prefix and settings).
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HERALD_AMQP_URL"] = Harness.amqpURL
+        environment["HERALD_DATABASE_URL"] = databaseURL
+        environment["HERALD_TOPOLOGY_PREFIX"] = prefix
+        environment["HERALD_ALLOW_PRIVATE_NETWORKS"] = "true"
+        environment["HERALD_LOG_LEVEL"] = "warning"
+        environment.merge(extra) { $1 }
+        return environment
+    }
+
+    // MARK: services
+
+    func startRouter(batchSize: Int = 200) throws {
+        var config = try RouterConfiguration(base: configuration, environment: [:])
+        config.batchSize = batchSize
+        start(Herald.buildRouter(config, logger: logger))
+    }
+
+    func startWorker(concurrency: Int = 100, graceSeconds: Int = 300, reconcileEvery: Duration = .seconds(1)) throws {
+        var config = try WorkerConfiguration(base: configuration, environment: [:])
+        config.concurrency = concurrency
+        config.reconcileGraceSeconds = graceSeconds
+        config.reconcileInterval = reconcileEvery
+        config.drainTimeout = .seconds(5)
+        start(Herald.buildWorker(config, logger: logger))
+    }
+
+    private func start(_ group: ServiceGroup) {
+        let thread = Thread { try? group.run(handleSignals: false) }
+        thread.start()
+        groups.append((group, thread))
+    }
+
+    /// A real executable from the build folder, e.g. `herald-worker`.
+    func launch(_ executable: String, arguments: [String] = [], environment extra: [String: String] = [:]) throws -> Process {
+        let binDir = Bundle.main.bundleURL.deletingLastPathComponent()
+        var url = binDir.appendingPathComponent(executable)
+        if !FileManager.default.fileExists(atPath: url.path) {
+            url = Harness.packageRoot.appendingPathComponent(".build/debug/\(executable)")
+        }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw HarnessError("\(executable) is not built (run swift build)") }
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.environment = environment(extra)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        processes.append(process)
+        return process
+    }
+
+    func stopServices() {
+        for (group, _) in groups { group.stopSignal.stop() }
+        let deadline = Date().addingTimeInterval(15)
+        while groups.contains(where: { !$0.1.isFinished }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        groups.removeAll()
+    }
+
+    deinit {
+        stopServices()
+        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        receiver.stop()
+        database.close()
+        if let admin = try? PostgresConnection(Harness.adminURL) {
+            _ = try? admin.simpleQuery("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            admin.close()
+        }
+        if let amqp = try? AMQPConnection(AMQPConfiguration(url: Harness.amqpURL)) {
+            let names = configuration.topology
+            for queue in [names.routerQueue, names.deliverQueue, names.deadQueue, names.invalidQueue] { try? amqp.deleteQueue(queue) }
+            for delay in [1, 2, 3, 5, 15, 60] { try? amqp.deleteQueue(names.retryQueue(delaySeconds: delay)) }
+            amqp.close()
+        }
+    }
+
+    // MARK: actions
+
+    func createWebhook(_ json: String) throws -> (id: String, secret: String) {
+        let doc = try JSONDecoder().decode(WebhookDocument.self, from: Data(json.utf8))
+        let created = try WebhookStore(connection: database, masterKey: configuration.masterKey).create(doc)
+        try receiver.addSecret(created.secret)
+        return created
+    }
+
+    func publish(_ events: [Event]) throws {
+        let connection = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        defer { connection.close() }
+        try EventPublisher(connection: connection, exchange: configuration.topology.eventsExchange).publish(events)
+    }
+
+    /// Raw bytes to the events exchange (for malformed input).
+    func publishRaw(_ body: String, routingKey: String) throws {
+        let connection = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        defer { connection.close() }
+        try connection.declareExchange(configuration.topology.eventsExchange, type: "topic")
+        try connection.enableConfirms()
+        _ = try connection.publishConfirmed([AMQPMessage(exchange: configuration.topology.eventsExchange, routingKey: routingKey,
+                                                         body: Array(body.utf8), properties: AMQPProperties(persistent: true), mandatory: false)])
+    }
+
+    static func event(_ type: String = "order.created", tenant: String = "acme", data: JSONValue, id: String? = nil) throws -> Event {
+        try Event(envelope: .object(JSONObject([
+            ("id", .string(id ?? IDs.make("evt_"))), ("type", .string(type)), ("tenant", .string(tenant)),
+            ("occurred_at", "2026-01-22T15:30:00Z"), ("data", data),
+        ])))
+    }
+
+    func scalar(_ sql: String, _ params: [(any PostgresEncodable)?] = []) throws -> String? {
+        try database.query(sql, params).first?[0].text
+    }
+
+    func count(_ sql: String, _ params: [(any PostgresEncodable)?] = []) throws -> Int {
+        Int(try scalar(sql, params) ?? "0") ?? 0
+    }
+
+    /// Polls until `condition` holds or `timeout` passes; the failure message says what was awaited.
+    func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw HarnessError("timed out after \(timeout) waiting for: \(what)")
+    }
+
+    func queueDepth(_ queue: String) throws -> UInt32 {
+        let connection = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        defer { connection.close() }
+        return try connection.declareQueue(queue).messageCount
+    }
+
+    func take(from queue: String, max: Int) throws -> [AMQPDelivery] {
+        let connection = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        defer { connection.close() }
+        try connection.consume(queue: queue)
+        var result: [AMQPDelivery] = []
+        while result.count < max, let d = try connection.nextDelivery(timeout: .seconds(2)) {
+            result.append(d)
+            try connection.ack(d.deliveryTag)
+        }
+        return result
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

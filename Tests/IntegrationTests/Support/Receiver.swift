@@ -1,0 +1,89 @@
+import CurlClient
+import Foundation
+import Herald
+
+/// The sample receiver (deploy/receiver.py) as a child process on a free port of 127.0.0.1.
+final class Receiver: @unchecked Sendable {
+    struct Request {
+        var method: String
+        var path: String
+        var headers: [String: String]
+        var body: String
+        var verified: Bool?
+        var status: Int
+        var at: Double
+    }
+
+    let port: Int
+    private let process: Process
+
+    init() throws {
+        port = try Receiver.freePort()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Harness.packageRoot.appendingPathComponent("deploy/receiver.py").path, "--port", String(port)]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if (try? get("/_stats")) != nil { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw HarnessError("the sample receiver did not start on port \(port) (is python3 installed?)")
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    func addSecret(_ secret: String) throws {
+        _ = try call("POST", "/_secrets", body: #"{"secrets": ["\#(secret)"]}"#)
+    }
+
+    func requests() throws -> [Request] {
+        let json = try JSONValue(parsing: try get("/_received"))
+        return (json.arrayValue ?? []).map { item in
+            var headers: [String: String] = [:]
+            for (k, v) in item["headers"]?.objectValue ?? JSONObject() { headers[k] = v.stringValue ?? "" }
+            return Request(method: item["method"]?.stringValue ?? "", path: item["path"]?.stringValue ?? "", headers: headers,
+                           body: item["body"]?.stringValue ?? "", verified: item["verified"]?.boolValue,
+                           status: item["status"]?.intValue ?? 0, at: item["at"]?.doubleValue ?? 0)
+        }
+    }
+
+    func stats() throws -> JSONValue { try JSONValue(parsing: try get("/_stats")) }
+
+    private func get(_ path: String) throws -> [UInt8] { try call("GET", path, body: "") }
+
+    private func call(_ method: String, _ path: String, body: String) throws -> [UInt8] {
+        let multi = try CurlMulti(maxTotalConnections: 2)
+        try multi.add(HTTPRequest(url: baseURL + path, method: method, body: Array(body.utf8), connectTimeout: .seconds(2),
+                                  timeout: .seconds(10), maxResponseBodyBytes: 64 << 20, allowPrivateNetworks: true), id: 1)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let completion = multi.perform(timeout: .milliseconds(50)).completions.first {
+                let response = try completion.result.get()
+                guard response.status == 200 else { throw HarnessError("receiver \(path): HTTP \(response.status)") }
+                return response.body
+            }
+        }
+        throw HarnessError("receiver \(path): no answer")
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw HarnessError("bind() failed") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""A sample webhook receiver for Herald's demo and integration tests (HTTP/1.1, keep-alive, asyncio).
+
+It verifies Standard Webhooks signatures (with the official `standardwebhooks` package when it is
+installed, else with the same algorithm in a few lines of hmac), records every request, and
+behaves according to the request path, so one receiver can play many endpoints:
+
+    /ok/...                 200
+    /fail/<n>/...           500 for the first n attempts of each webhook-id, then 200
+    /status/<code>/...      always <code>
+    /sleep/<ms>/...         waits <ms>, then 200
+    /flaky/<percent>/...    fails <percent>% of first attempts at random (seeded), then 200
+
+Control endpoints (not recorded):
+    POST   /_secrets        {"secrets": ["whsec_..."]}  secrets to verify with (added to --secret ones)
+    GET    /_received       every recorded request as JSON (method, path, headers, body, verified, at)
+    GET    /_stats          counts: requests, unique webhook ids, duplicates, verified, failures answered
+    DELETE /_received       forget everything recorded
+
+    python3 deploy/receiver.py --port 9100 [--secret whsec_...] [--log requests.jsonl]
+"""
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import random
+import sys
+import time
+
+try:  # the official Standard Webhooks library, when available
+    from standardwebhooks.webhooks import Webhook as _OfficialWebhook  # type: ignore
+except Exception:  # pragma: no cover - optional
+    _OfficialWebhook = None
+
+
+class State:
+    def __init__(self, secrets, log_path, seed):
+        self.secrets = list(secrets)
+        self.received = []
+        self.attempts = {}
+        self.log = open(log_path, "a") if log_path else None
+        self.random = random.Random(seed)
+        self.answered_failures = 0
+
+    def verify(self, headers, body):
+        msg_id = headers.get("webhook-id")
+        ts = headers.get("webhook-timestamp")
+        sig = headers.get("webhook-signature")
+        if not (msg_id and ts and sig) or not self.secrets:
+            return None
+        for secret in self.secrets:
+            if _OfficialWebhook is not None:
+                try:
+                    _OfficialWebhook(secret).verify(body, {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": sig})
+                    return True
+                except Exception:
+                    continue
+            key = base64.b64decode(secret[len("whsec_"):] if secret.startswith("whsec_") else secret)
+            expected = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
+            for candidate in sig.split(" "):
+                version, _, value = candidate.partition(",")
+                if version == "v1" and hmac.compare_digest(value, expected):
+                    return True
+        return False
+
+
+def respond(writer, status, body=b"", content_type="application/json", keep_alive=True):
+    reason = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found", 410: "Gone",
+              429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Status")
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+    head += "Connection: keep-alive\r\n" if keep_alive else "Connection: close\r\n"
+    writer.write(head.encode() + b"\r\n" + body)
+
+
+async def behave(state, path, headers):
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    kind = parts[0] if parts else "ok"
+    msg_id = headers.get("webhook-id", "")
+    attempt = state.attempts.get((path, msg_id), 0) + 1
+    state.attempts[(path, msg_id)] = attempt
+    try:
+        if kind == "fail" and len(parts) > 1:
+            return 500 if attempt <= int(parts[1]) else 200
+        if kind == "status" and len(parts) > 1:
+            return int(parts[1])
+        if kind == "sleep" and len(parts) > 1:
+            await asyncio.sleep(int(parts[1]) / 1000)
+            return 200
+        if kind == "flaky" and len(parts) > 1:
+            return 503 if attempt == 1 and state.random.random() * 100 < float(parts[1]) else 200
+    except ValueError:
+        return 400
+    return 200
+
+
+async def handle(state, reader, writer):
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            try:
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+            except ValueError:
+                respond(writer, 400, b'{"error":"bad request line"}', keep_alive=False)
+                break
+            headers = {}
+            while True:
+                h = await reader.readline()
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = h.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            length = int(headers.get("content-length", "0") or "0")
+            body = await reader.readexactly(length) if length else b""
+            if target.startswith("/_"):
+                await control(state, method, target, body, writer)
+            else:
+                verified = state.verify(headers, body)
+                status = await behave(state, target, headers)
+                record = {"method": method, "path": target, "headers": headers, "body": body.decode("utf-8", "replace"),
+                          "verified": verified, "status": status, "at": time.time()}
+                state.received.append(record)
+                if status >= 300:
+                    state.answered_failures += 1
+                if state.log:
+                    state.log.write(json.dumps(record) + "\n")
+                    state.log.flush()
+                respond(writer, status, b'{"ok":true}' if status < 300 else b'{"error":"simulated failure"}')
+            await writer.drain()
+            if headers.get("connection", "").lower() == "close":
+                break
+    except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError):
+        pass
+    finally:
+        writer.close()
+
+
+async def control(state, method, target, body, writer):
+    if target.startswith("/_secrets") and method == "POST":
+        try:
+            state.secrets.extend(json.loads(body or b"{}").get("secrets", []))
+        except ValueError:
+            respond(writer, 400, b'{"error":"expected {\\"secrets\\": [...]}"}')
+            return
+        respond(writer, 200, b'{"ok":true}')
+    elif target.startswith("/_received") and method == "GET":
+        respond(writer, 200, json.dumps(state.received).encode())
+    elif target.startswith("/_received") and method == "DELETE":
+        state.received.clear()
+        state.attempts.clear()
+        state.answered_failures = 0
+        respond(writer, 200, b'{"ok":true}')
+    elif target.startswith("/_stats"):
+        ids = [r["headers"].get("webhook-id") for r in state.received if r["status"] < 300]
+        stats = {"requests": len(state.received), "succeeded": len(ids), "unique_succeeded": len(set(ids)),
+                 "duplicates": len(ids) - len(set(ids)), "failures_answered": state.answered_failures,
+                 "verified": sum(1 for r in state.received if r["verified"]),
+                 "unverified": sum(1 for r in state.received if r["verified"] is False)}
+        respond(writer, 200, json.dumps(stats).encode())
+    else:
+        respond(writer, 404, b'{"error":"unknown control endpoint"}')
+
+
+async def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--secret", action="append", default=[])
+    parser.add_argument("--log")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    state = State(args.secret, args.log, args.seed)
+    server = await asyncio.start_server(lambda r, w: handle(state, r, w), args.host, args.port, backlog=2048)
+    print(f"receiver listening on http://{args.host}:{args.port} "
+          f"(verifier: {'standardwebhooks' if _OfficialWebhook else 'built-in'})", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
