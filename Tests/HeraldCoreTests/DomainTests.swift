@@ -128,7 +128,7 @@ struct DeliveryDomainTests {
         #expect(limiter.take(key: "w", perMinute: 60, now: 1.1) == 0)
         var fast = RateLimiter()
         let allowed = (0..<200).filter { fast.take(key: "f", perMinute: 6000, now: Double($0) * 0.001) == 0 }.count
-        #expect(allowed >= 100 && allowed <= 101)
+        #expect(allowed >= 118 && allowed <= 122, "a burst of 100, then 100/s over 0.2 s: \(allowed)")
     }
 }
 

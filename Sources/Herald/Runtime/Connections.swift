@@ -73,6 +73,18 @@ final class WebhookWatcher {
 
     var socketDescriptor: Int32? { listener?.socketDescriptor }
 
+    /// Reads the webhooks now, whatever the notifications said (the source of truth decides).
+    func reloadNow(stop: StopSignal) -> (webhooks: [Webhook], tenants: Set<String>)? {
+        do {
+            guard let listener, listener.isConnected else { return try load(stop: stop) }
+            return try reload()
+        } catch {
+            logger.warning("webhook reload failed; keeping the current set", metadata: ["error": "\(error)"])
+            listener = nil
+            return nil
+        }
+    }
+
     /// New webhooks when something changed (or the refresh interval passed), else nil. Never blocks
     /// longer than `timeout`. A lost connection is reopened and forces a reload.
     func poll(timeout: Duration = .zero, stop: StopSignal) -> (webhooks: [Webhook], tenants: Set<String>)? {

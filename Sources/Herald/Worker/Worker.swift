@@ -85,6 +85,7 @@ final class WorkerSession {
     var consuming = true
     var lastWebhookPoll = ContinuousClock.now
     var rng = SystemRandomNumberGenerator()
+    var watcher: WebhookWatcher?
 
     init(configuration: WorkerConfiguration, logger: Logger, stop: StopSignal, webhooks: [String: Webhook]) throws {
         self.configuration = configuration
@@ -111,6 +112,7 @@ final class WorkerSession {
     }
 
     func run(watcher: WebhookWatcher, stats: inout WorkerStats) throws {
+        self.watcher = watcher
         var drainDeadline: ContinuousClock.Instant?
         while true {
             if stop.isStopped && drainDeadline == nil {
@@ -137,6 +139,8 @@ final class WorkerSession {
                 let wait: Duration = inFlight.isEmpty && pending.isEmpty ? .milliseconds(50) : .zero
                 let jobs = try amqp.deliveries(max: room, timeout: wait)
                 if !jobs.isEmpty { try start(jobs, stats: &stats) }
+            } else {
+                try amqp.poll(timeout: .zero)   // keeps heartbeats and confirms flowing while full
             }
             // Drive transfers; wake up early when the broker has something for us.
             if !inFlight.isEmpty {
@@ -183,6 +187,11 @@ final class WorkerSession {
         }
         let claimed = try store.claim(valid.map(\.1), leaseSeconds: leases)
         let byID = Dictionary(claimed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // A job for a webhook we believe paused, disabled or unknown: our copy may be older than the
+        // change that sent the job (a resume), so ask PostgreSQL before parking anything.
+        if claimed.contains(where: { webhooks[$0.webhookID]?.status != .active }), let fresh = watcher?.reloadNow(stop: stop) {
+            webhooks = Dictionary(fresh.webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        }
         let now = Timestamp.nowUnixMilliseconds()
         for (message, job) in valid {
             guard let delivery = byID[job.deliveryID], delivery.attempt == job.attempt else {

@@ -33,7 +33,8 @@ final class Harness: @unchecked Sendable {
         }
         try admin.simpleQuery("CREATE DATABASE \(name)")
         admin.close()
-        databaseURL = Harness.adminURL.replacingOccurrences(of: "/herald", with: "/\(name)", options: .backwards)
+        guard let slash = Harness.adminURL.lastIndex(of: "/") else { throw HarnessError("HERALD_TEST_DATABASE_URL must be a postgres:// URL") }
+        databaseURL = String(Harness.adminURL[...slash]) + name
         prefix = "\(name)."
         var environment = ProcessInfo.processInfo.environment
         environment["HERALD_AMQP_URL"] = Harness.amqpURL
@@ -46,7 +47,12 @@ final class Harness: @unchecked Sendable {
         _ = try Migrator(connection: database).migrate(try Migrator.load(directory: Harness.packageRoot.appendingPathComponent("schemas/migrations").path))
         receiver = try Receiver()
         logger = Herald.logger("test.\(label)", configuration: configuration)
-        do { _ = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL)) } catch {
+        // The topology exists before anything is published, as it does in a running installation.
+        do {
+            let amqp = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+            try Topology(names: configuration.topology).declareAll(on: amqp)
+            amqp.close()
+        } catch {
             throw HarnessError("RabbitMQ is not reachable at \(Harness.amqpURL) (\(error)); start it with deploy/services.sh up")
         }
     }

@@ -35,7 +35,7 @@ final class Receiver: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 
     func addSecret(_ secret: String) throws {
