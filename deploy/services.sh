@@ -79,8 +79,9 @@ EOF
   chown -R rabbitmq:rabbitmq "$RMQ_DIR"
   chmod o+x "$STATE" 2>/dev/null || true
   log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT"
-  rmq_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server \
-    > "$RMQ_DIR/log/startup.log" 2>&1 < /dev/null &
+  # The broker must not inherit our caller's descriptors (a test runner waits for them to close).
+  (close_inherited_fds; rmq_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server \
+    > "$RMQ_DIR/log/startup.log" 2>&1 < /dev/null) &
   local i
   for i in $(seq 1 120); do
     if rmq_ctl -q await_startup >/dev/null 2>&1 && rmq_running; then
@@ -97,6 +98,15 @@ rmq_down() {
 }
 
 pg_ctl() { as_user postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" "$@"; }
+
+close_inherited_fds() {
+  local fd n
+  for fd in /proc/$BASHPID/fd/*; do
+    n=${fd##*/}
+    [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null
+  done
+  return 0
+}
 
 pg_running() { find_pg_bin; [ -d "$PG_DIR/data" ] && pg_ctl status >/dev/null 2>&1; }
 
@@ -123,7 +133,7 @@ EOF
   fi
   if pg_running; then log "PostgreSQL already running on 127.0.0.1:$PG_PORT"; else
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    pg_ctl -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+    (close_inherited_fds; pg_ctl -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null </dev/null) || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
   fi
   local psql=("$PG_BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
   if [ "$(as_user postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='herald'")" != 1 ]; then
