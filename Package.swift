@@ -46,13 +46,15 @@ let package = Package(
         .executableTarget(name: "herald-worker", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "heraldctl", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // A real HTTP receiver (deploy/receiver.py) for tests, started on a free port of 127.0.0.1.
+        .target(name: "HeraldTestSupport", dependencies: ["CurlClient", "HeraldCore"], path: "Tests/HeraldTestSupport"),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldCrypto"]),
         .testTarget(name: "HeraldCryptoTests", dependencies: ["HeraldCrypto"]),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
-        .testTarget(name: "CurlClientTests", dependencies: ["CurlClient"]),
+        .testTarget(name: "CurlClientTests", dependencies: ["CurlClient", "HeraldTestSupport"]),
         .testTarget(name: "HeraldTests", dependencies: ["Herald"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Herald"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Herald", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

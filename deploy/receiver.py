@@ -10,6 +10,7 @@ behaves according to the request path, so one receiver can play many endpoints:
     /status/<code>/...      always <code>
     /sleep/<ms>/...         waits <ms>, then 200
     /flaky/<percent>/...    fails <percent>% of first attempts at random (seeded), then 200
+    /big/<bytes>/...        200 with a body of <bytes> bytes
 
 Control endpoints (not recorded):
     POST   /_secrets        {"secrets": ["whsec_..."]}  secrets to verify with (added to --secret ones)
@@ -43,6 +44,7 @@ class State:
         self.log = open(log_path, "a") if log_path else None
         self.random = random.Random(seed)
         self.answered_failures = 0
+        self.connections = 0
 
     def verify(self, headers, body):
         msg_id = headers.get("webhook-id")
@@ -96,6 +98,7 @@ async def behave(state, path, headers):
 
 
 async def handle(state, reader, writer):
+    state.connections += 1
     try:
         while True:
             line = await reader.readline()
@@ -120,6 +123,7 @@ async def handle(state, reader, writer):
             else:
                 verified = state.verify(headers, body)
                 status = await behave(state, target, headers)
+                parts = [p for p in target.split("?")[0].split("/") if p]
                 record = {"method": method, "path": target, "headers": headers, "body": body.decode("utf-8", "replace"),
                           "verified": verified, "status": status, "at": time.time()}
                 state.received.append(record)
@@ -128,7 +132,10 @@ async def handle(state, reader, writer):
                 if state.log:
                     state.log.write(json.dumps(record) + "\n")
                     state.log.flush()
-                respond(writer, status, b'{"ok":true}' if status < 300 else b'{"error":"simulated failure"}')
+                if parts[:1] == ["big"] and len(parts) > 1 and parts[1].isdigit():
+                    respond(writer, status, b"x" * int(parts[1]), content_type="text/plain")
+                else:
+                    respond(writer, status, b'{"ok":true}' if status < 300 else b'{"error":"simulated failure"}')
             await writer.drain()
             if headers.get("connection", "").lower() == "close":
                 break
@@ -158,7 +165,8 @@ async def control(state, method, target, body, writer):
         stats = {"requests": len(state.received), "succeeded": len(ids), "unique_succeeded": len(set(ids)),
                  "duplicates": len(ids) - len(set(ids)), "failures_answered": state.answered_failures,
                  "verified": sum(1 for r in state.received if r["verified"]),
-                 "unverified": sum(1 for r in state.received if r["verified"] is False)}
+                 "unverified": sum(1 for r in state.received if r["verified"] is False),
+                 "connections": state.connections}
         respond(writer, 200, json.dumps(stats).encode())
     else:
         respond(writer, 404, b'{"error":"unknown control endpoint"}')

@@ -110,6 +110,9 @@ public final class CurlMulti {
     /// Interrupts a `perform` waiting on another thread.
     public func wakeup() { _ = curl_multi_wakeup(multi) }
 
+    /// A handle other threads may use to interrupt `perform`; valid while this CurlMulti lives.
+    public var waker: CurlWaker { CurlWaker(multi: multi) }
+
     /// Abandons every request in flight; returns their ids.
     public func cancelAll() -> [UInt64] {
         let ids = transfers.values.map(\.id)
@@ -261,14 +264,14 @@ private func curlOpenSocket(_ context: UnsafeMutableRawPointer?, _ purpose: curl
         let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
         var bytes: [UInt8] = []
         let family = address.pointee.family
-        withUnsafeBytes(of: &address.pointee.addr) { raw in
-            if family == AF_INET {
-                let sin = raw.load(as: sockaddr_in.self)
-                bytes = withUnsafeBytes(of: sin.sin_addr) { Array($0) }
-            } else if family == AF_INET6 {
-                let sin6 = raw.load(as: sockaddr_in6.self)
-                bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
-            }
+        // `addr` is declared as a struct sockaddr but holds the whole address (sockaddr_in6 is larger).
+        let raw = UnsafeRawPointer(address) + (MemoryLayout<curl_sockaddr>.offset(of: \curl_sockaddr.addr) ?? 0)
+        if family == AF_INET, address.pointee.addrlen >= UInt32(MemoryLayout<sockaddr_in>.size) {
+            let sin = raw.loadUnaligned(as: sockaddr_in.self)
+            bytes = withUnsafeBytes(of: sin.sin_addr) { Array($0) }
+        } else if family == AF_INET6, address.pointee.addrlen >= UInt32(MemoryLayout<sockaddr_in6>.size) {
+            let sin6 = raw.loadUnaligned(as: sockaddr_in6.self)
+            bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
         }
         let request = transfer.request
         let text = IPNetwork.format(bytes)
@@ -297,4 +300,10 @@ extension IPNetwork {
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
         return stride(from: 0, to: bytes.count, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
     }
+}
+
+/// Wakes a CurlMulti from another thread (curl_multi_wakeup is thread-safe).
+public struct CurlWaker: @unchecked Sendable {
+    let multi: UnsafeMutableRawPointer
+    public func wake() { _ = curl_multi_wakeup(multi) }
 }

@@ -35,7 +35,7 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
         guard bytes.count == address.count else { return false }
         var bits = prefixLength
         for i in 0..<bytes.count where bits > 0 {
-            let mask: UInt8 = bits >= 8 ? 0xff : UInt8(0xff << (8 - bits))
+            let mask: UInt8 = bits >= 8 ? 0xff : UInt8(truncatingIfNeeded: 0xff << (8 - bits))
             if bytes[i] & mask != address[i] & mask { return false }
             bits -= 8
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Herald
+import HeraldTestSupport
 import Testing
 
 /// Restarts the shared RabbitMQ: run on its own (`make test` runs this suite after the others).

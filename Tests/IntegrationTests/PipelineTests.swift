@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Herald
+import HeraldTestSupport
 import Testing
 
 /// The pipeline end to end against real RabbitMQ, PostgreSQL and an HTTP receiver on 127.0.0.1.

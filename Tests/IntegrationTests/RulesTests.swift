@@ -1,5 +1,6 @@
 import Foundation
 import Herald
+import HeraldTestSupport
 import Testing
 
 /// Filters and templates in the running pipeline.

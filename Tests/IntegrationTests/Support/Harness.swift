@@ -2,6 +2,7 @@ import AMQP
 import CurlClient
 import Foundation
 import Herald
+import HeraldTestSupport
 import Logging
 import PostgresClient
 import Testing

@@ -1,27 +1,35 @@
 import CurlClient
 import Foundation
-import Herald
+import HeraldCore
+
+/// The package's root folder (for deploy/ and schemas/).
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
 
 /// The sample receiver (deploy/receiver.py) as a child process on a free port of 127.0.0.1.
-final class Receiver: @unchecked Sendable {
-    struct Request {
-        var method: String
-        var path: String
-        var headers: [String: String]
-        var body: String
-        var verified: Bool?
-        var status: Int
-        var at: Double
+public final class Receiver: @unchecked Sendable {
+    public struct Request {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]
+        public var body: String
+        public var verified: Bool?
+        public var status: Int
+        public var at: Double
     }
 
-    let port: Int
+    public let port: Int
     private let process: Process
 
-    init() throws {
+    public init() throws {
         port = try Receiver.freePort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Harness.packageRoot.appendingPathComponent("deploy/receiver.py").path, "--port", String(port)]
+        process.arguments = ["python3", packageRoot.appendingPathComponent("deploy/receiver.py").path, "--port", String(port)]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(10)
@@ -29,20 +37,20 @@ final class Receiver: @unchecked Sendable {
             if (try? get("/_stats")) != nil { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw HarnessError("the sample receiver did not start on port \(port) (is python3 installed?)")
+        throw TestSupportError("the sample receiver did not start on port \(port) (is python3 installed?)")
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    func stop() {
+    public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 
-    func addSecret(_ secret: String) throws {
+    public func addSecret(_ secret: String) throws {
         _ = try call("POST", "/_secrets", body: #"{"secrets": ["\#(secret)"]}"#)
     }
 
-    func requests() throws -> [Request] {
+    public func requests() throws -> [Request] {
         let json = try JSONValue(parsing: try get("/_received"))
         return (json.arrayValue ?? []).map { item in
             var headers: [String: String] = [:]
@@ -53,7 +61,7 @@ final class Receiver: @unchecked Sendable {
         }
     }
 
-    func stats() throws -> JSONValue { try JSONValue(parsing: try get("/_stats")) }
+    public func stats() throws -> JSONValue { try JSONValue(parsing: try get("/_stats")) }
 
     private func get(_ path: String) throws -> [UInt8] { try call("GET", path, body: "") }
 
@@ -65,16 +73,16 @@ final class Receiver: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             if let completion = multi.perform(timeout: .milliseconds(50)).completions.first {
                 let response = try completion.result.get()
-                guard response.status == 200 else { throw HarnessError("receiver \(path): HTTP \(response.status)") }
+                guard response.status == 200 else { throw TestSupportError("receiver \(path): HTTP \(response.status)") }
                 return response.body
             }
         }
-        throw HarnessError("receiver \(path): no answer")
+        throw TestSupportError("receiver \(path): no answer")
     }
 
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        guard fd >= 0 else { throw TestSupportError("socket() failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -82,7 +90,7 @@ final class Receiver: @unchecked Sendable {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0 else { throw HarnessError("bind() failed") }
+        guard bound == 0 else { throw TestSupportError("bind() failed") }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
     }
