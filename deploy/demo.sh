@@ -107,9 +107,12 @@ say "delivery report (SQL view herald_delivery_report)"
 "${PSQL[@]}" -d herald_demo -P pager=off -c "
   SELECT count(*) AS events, count(DISTINCT type) AS event_types FROM events"
 say "what the receiver saw"
-curl -fs "http://127.0.0.1:$PORT/_stats" | python3 -c '
-import json,sys; s=json.load(sys.stdin)
-print(f"  requests {s[\"requests\"]}, succeeded {s[\"succeeded\"]} ({s[\"unique_succeeded\"]} unique webhook-ids, {s[\"duplicates\"]} duplicates),")
-print(f"  simulated failures answered {s[\"failures_answered\"]}, signatures verified {s[\"verified\"]}, signatures rejected {s[\"unverified\"]}")'
+curl -fs "http://127.0.0.1:$PORT/_stats" > "$RUN/receiver-stats.json"
+python3 - "$RUN/receiver-stats.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("  requests %(requests)d, succeeded %(succeeded)d (%(unique_succeeded)d unique webhook-ids, %(duplicates)d duplicates)" % s)
+print("  simulated failures answered %(failures_answered)d; signatures verified %(verified)d, rejected %(unverified)d" % s)
+PY
 parked=$(deploy/services.sh queue-depth demo.herald.dead)
 echo "  parked in demo.herald.dead: $parked"

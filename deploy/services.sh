@@ -162,7 +162,7 @@ case "$cmd" in
   purge-prefix) # delete every queue whose name starts with $2 (exchanges are re-declared idempotently)
     prefix=${2:?prefix}
     rmq_ctl -q list_queues name 2>/dev/null | while read -r q; do
-      [[ "$q" == "$prefix"* ]] && rmq_ctl -q delete_queue "$q" >/dev/null 2>&1 || true
+      [[ "$q" == "$prefix"* ]] && rmq_ctl -q delete_queue "$q" >/dev/null 2>&1 </dev/null || true
     done
     ;;
   queue-depth) # messages in queue $2

@@ -3,7 +3,7 @@ import Logging
 import PostgresClient
 
 /// Connections for one heraldctl command, opened once, without retrying: an operator wants a
-/// clear error at once when a server is not there.
+/// clear error at once when a server is not there. Each connection closes when its last user is done.
 public final class AdminContext {
     public let configuration: HeraldConfiguration
     private var _database: PostgresConnection?
@@ -27,9 +27,4 @@ public final class AdminContext {
 
     public func webhooks() throws -> WebhookStore { try WebhookStore(connection: database(), masterKey: configuration.masterKey) }
     public func deliveries() throws -> DeliveryAdmin { DeliveryAdmin(connection: try database()) }
-
-    deinit {
-        _amqp?.close()
-        _database?.close()
-    }
 }
