@@ -24,7 +24,7 @@ struct HeraldCtl: ParsableCommand {
         commandName: "heraldctl",
         abstract: "Administer Herald: migrations, webhooks, deliveries, reports.",
         subcommands: [Migrate.self, WebhookCommand.self, DeliveryCommand.self, Recover.self, Stats.self, Export.self,
-                      TemplateCommand.self, FilterCommand.self])
+                      TemplateCommand.self, FilterCommand.self, CatalogCommand.self])
 }
 
 // MARK: output
@@ -386,5 +386,36 @@ struct FilterCommand: ParsableCommand {
         if let event { value = try JSONValue(parsing: try readInput(event)) }
         if let eventType { value = EventCatalog.sampleEvent(for: eventType) }
         if let value { print("evaluates to: \(filter.evaluate(value))") }
+    }
+}
+
+struct CatalogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "catalog", abstract: "The event catalog: types, samples, JSON Schemas.",
+                                                    subcommands: [Types.self, Sample.self, WriteSchemas.self])
+
+    struct Types: ParsableCommand {
+        @Option(help: "Only types matching this pattern (order.*, *.created).") var matching: String = "*"
+        func run() { for type in EventCatalog.types(matching: matching) { print(type) } }
+    }
+
+    struct Sample: ParsableCommand {
+        @Argument var type: String
+        func run() throws {
+            guard let sample = EventCatalog.sampleEvent(for: type) else { throw CommandFailure(description: "unknown event type \(type)") }
+            print(sample.prettySerialized())
+        }
+    }
+
+    struct WriteSchemas: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "write-schemas", abstract: "Write schemas/events/<type>.schema.json for every type.")
+        @Option var directory: String = "schemas/events"
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for type in EventCatalog.types {
+                guard let schema = EventCatalog.jsonSchema(for: type) else { continue }
+                try (schema.prettySerialized() + "\n").write(toFile: "\(directory)/\(type).schema.json", atomically: true, encoding: .utf8)
+            }
+            print("wrote \(EventCatalog.types.count) schemas to \(directory)")
+        }
     }
 }

@@ -58,3 +58,23 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// Indented JSON (two spaces), keys in stored order: for files people read.
+    public func prettySerialized(indent: Int = 0) -> String {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let closePad = String(repeating: "  ", count: indent)
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            return "[\n" + items.map { pad + $0.prettySerialized(indent: indent + 1) }.joined(separator: ",\n") + "\n\(closePad)]"
+        case .object(let object) where object.count > 0:
+            return "{\n" + object.pairs.map { pair in
+                var key: [UInt8] = []
+                JSONValue.writeString(pair.key, to: &key)
+                return pad + String(decoding: key, as: UTF8.self) + ": " + pair.value.prettySerialized(indent: indent + 1)
+            }.joined(separator: ",\n") + "\n\(closePad)}"
+        default:
+            return serialized()
+        }
+    }
+}
