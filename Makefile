@@ -14,6 +14,7 @@ all: build
 setup: services
 	@python3 -c 'import standardwebhooks' 2>/dev/null || pip install -q standardwebhooks 2>/dev/null || \
 	  echo "[setup] standardwebhooks (PyPI) not installed: the sample receiver uses its built-in verifier"
+	@python3 -c 'import yaml' 2>/dev/null || pip install -q pyyaml 2>/dev/null || apt-get install -y -qq python3-yaml >/dev/null
 
 services:
 	@deploy/services.sh up
@@ -36,6 +37,7 @@ test: setup
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build --skip BrokerRestart
 	swift test --skip-build --filter BrokerRestart
+	python3 deploy/check_compose.py
 
 demo: setup build-release
 	@CONFIG=release deploy/demo.sh

@@ -80,8 +80,9 @@ EOF
   chmod o+x "$STATE" 2>/dev/null || true
   log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT"
   # The broker must not inherit our caller's descriptors (a test runner waits for them to close).
-  (close_inherited_fds; rmq_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server \
-    > "$RMQ_DIR/log/startup.log" 2>&1 < /dev/null) &
+  # (exec, not a redirected function call: bash would keep copies of the old descriptors.)
+  (close_inherited_fds; exec > "$RMQ_DIR/log/startup.log" 2>&1 < /dev/null
+   rmq_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server) &
   local i
   for i in $(seq 1 120); do
     if rmq_ctl -q await_startup >/dev/null 2>&1 && rmq_running; then
@@ -133,7 +134,7 @@ EOF
   fi
   if pg_running; then log "PostgreSQL already running on 127.0.0.1:$PG_PORT"; else
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    (close_inherited_fds; pg_ctl -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null </dev/null) || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+    (close_inherited_fds; exec >/dev/null </dev/null; pg_ctl -l "$PG_DIR/postgres.log" -w -t 60 start) || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
   fi
   local psql=("$PG_BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
   if [ "$(as_user postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='herald'")" != 1 ]; then

@@ -74,6 +74,7 @@ struct HeraldProducer: ParsableCommand {
         @Option(help: "Approximate payload size in bytes.") var payloadBytes: Int?
         @Option(help: "Events per confirmed batch.") var batch: Int = 500
         @Flag(help: "No progress line.") var quiet = false
+        @Flag(help: "Stamp occurred_at with the publish time (ms), for latency measurements.") var liveTimestamps = false
 
         func run() throws {
             guard count > 0 else { throw InputError(description: "--count must be at least 1") }
@@ -94,7 +95,14 @@ struct HeraldProducer: ParsableCommand {
                 let n = min(step, count - sent)
                 var events: [Event] = []
                 events.reserveCapacity(n)
-                for _ in 0..<n { events.append(try Event(envelope: generator.next())) }
+                for _ in 0..<n {
+                    var envelope = generator.next()
+                    if liveTimestamps, case .object(var object) = envelope {
+                        object["occurred_at"] = .string(Timestamp.nowISO8601())
+                        envelope = .object(object)
+                    }
+                    events.append(try Event(envelope: envelope))
+                }
                 try publisher.publish(events)
                 sent += n
                 if rate > 0 {
