@@ -35,18 +35,19 @@ public protocol PostgresArrayElement {
 
 extension PostgresArrayElement where Self: PostgresEncodable {
     public static func encodeArray(_ array: [Self]) -> String {
-        var out = "{"
+        var out: [UInt8] = [123]   // {
         for (i, element) in array.enumerated() {
-            if i > 0 { out += "," }
-            guard let text = element.postgresText else { out += "NULL"; continue }
-            out += "\""
-            for c in text.unicodeScalars {
-                if c == "\"" || c == "\\" { out += "\\" }
-                out.unicodeScalars.append(c)
+            if i > 0 { out.append(44) }
+            guard let text = element.postgresText else { out.append(contentsOf: [78, 85, 76, 76]); continue }
+            out.append(34)
+            for c in text.utf8 {
+                if c == 34 || c == 92 { out.append(92) }
+                out.append(c)
             }
-            out += "\""
+            out.append(34)
         }
-        return out + "}"
+        out.append(125)
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -244,14 +244,15 @@ struct WebhookCommand: ParsableCommand {
             let event = try Event(envelope: sample)
             let webhook = try doc.makeWebhook(validateTemplateVariables: false)
             let deliveryID = IDs.make("msg_")
-            var payload = event.raw
-            if let template = webhook.template {
-                payload = template.render(event: event.envelope, context: TemplateContext(webhookID: deliveryID, timestamp: Timestamp.nowISO8601(), eventType: type, attempt: 1))
+            var payload: String?
+            if let template = webhook.template, !template.dependsOnAttempt {
+                payload = String(decoding: template.render(event: event.envelope, context: TemplateContext(
+                    webhookID: deliveryID, timestamp: Timestamp.nowISO8601(), eventType: type, attempt: 1)), as: UTF8.self)
             }
             let store = DeliveryStore(connection: try context.database())
             _ = try store.recordRouted(events: [event], deliveries: [NewDelivery(
                 id: deliveryID, tenantID: doc.tenant, eventID: event.id, eventType: type, webhookID: id, state: .pending,
-                payload: String(decoding: payload, as: UTF8.self), payloadDeferred: webhook.template?.dependsOnAttempt ?? false, note: "test send")])
+                payload: payload, payloadDeferred: webhook.template?.dependsOnAttempt ?? false, note: "test send")])
             let amqp = try context.amqp()
             try Topology(names: context.configuration.topology).declareDeliveries(on: amqp)
             try amqp.enableConfirms()

@@ -95,8 +95,8 @@ CREATE TABLE deliveries (
     attempts        integer NOT NULL DEFAULT 0,                   -- attempts claimed so far
     next_attempt_at timestamptz,
     lease_until     timestamptz,                                  -- in_flight claim expiry
-    payload         text NOT NULL,                                -- rendered body, or a residual template
-    payload_deferred boolean NOT NULL DEFAULT false,              -- true: re-render per attempt
+    payload         text,                                         -- rendered body; NULL = the event envelope as received
+    payload_deferred boolean NOT NULL DEFAULT false,              -- true: rendered by the worker per attempt
     last_status     integer,
     last_error      text,
     created_at      timestamptz NOT NULL DEFAULT now(),

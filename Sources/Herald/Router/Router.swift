@@ -99,8 +99,8 @@ public struct Router: HeraldService {
                     deliveries.append(NewDelivery(
                         id: decision.deliveryID, tenantID: event.tenant, eventID: event.id, eventType: event.type,
                         webhookID: decision.webhookID, state: state,
-                        payload: decision.payload.map { String(decoding: $0, as: UTF8.self) } ?? "",
-                        payloadDeferred: decision.payload == nil,
+                        payload: decision.payload.map { String(decoding: $0, as: UTF8.self) },
+                        payloadDeferred: decision.payload == nil && !decision.usesEnvelope,
                         note: state == .cancelled ? "webhook paused; its events are discarded while paused" : nil))
                     payloadByID[decision.deliveryID] = state == .pending
                 }

@@ -10,12 +10,13 @@ public struct NewDelivery: Sendable {
     public var eventType: String
     public var webhookID: String
     public var state: InitialState
-    public var payload: String
+    /// The rendered body; nil = the event envelope (not stored twice).
+    public var payload: String?
     public var payloadDeferred: Bool
     public var note: String?
 
     public init(id: String, tenantID: String, eventID: String, eventType: String, webhookID: String, state: InitialState,
-                payload: String, payloadDeferred: Bool, note: String?) {
+                payload: String?, payloadDeferred: Bool, note: String?) {
         self.id = id
         self.tenantID = tenantID
         self.eventID = eventID
@@ -36,8 +37,11 @@ public struct ClaimedDelivery: Sendable {
     public var eventID: String
     public var eventType: String
     public var tenantID: String
+    /// The body to send (the rendered template, or the event envelope).
     public var payload: [UInt8]
-    /// The event envelope, only for deliveries whose template depends on the attempt.
+    /// True when the template depends on the attempt: the worker renders it from `eventPayload`.
+    public var deferred: Bool
+    /// The event envelope, when the delivery stores none of its own.
     public var eventPayload: [UInt8]?
 }
 
@@ -82,44 +86,40 @@ public struct DeliveryStore {
     /// Records events and their deliveries in one transaction; returns the ids of the deliveries
     /// that are new (a duplicate event changes nothing and yields none).
     public func recordRouted(events: [Event], deliveries: [NewDelivery]) throws(PostgresError) -> Set<String> {
-        var tenants: [String] = [], ids: [String] = [], types: [String] = [], times: [String] = [], payloads: [String] = []
-        tenants.reserveCapacity(events.count)
-        for event in events {
-            tenants.append(event.tenant)
-            ids.append(event.id)
-            types.append(event.type)
-            times.append(event.occurredAt)
-            payloads.append(String(decoding: event.raw, as: UTF8.self))
+        // Multi-row VALUES with one parameter per value: payloads go to the server as they are,
+        // with no array-literal escaping on either side.
+        var eventSQL = "INSERT INTO events (tenant_id, id, type, occurred_at, payload) VALUES "
+        var eventParams: [(any PostgresEncodable)?] = []
+        eventParams.reserveCapacity(events.count * 5)
+        for (i, event) in events.enumerated() {
+            let b = i * 5
+            eventSQL += i == 0 ? "" : ","
+            eventSQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4)::timestamptz,$\(b + 5))"
+            eventParams += [event.tenant, event.id, event.type, event.occurredAt, String(decoding: event.raw, as: UTF8.self)]
         }
-        var dIDs: [String] = [], dTenants: [String] = [], dEvents: [String] = [], dTypes: [String] = []
-        var dWebhooks: [String] = [], dStates: [String] = [], dPayloads: [String] = [], dDeferred: [Bool] = [], dNotes: [String?] = []
-        for d in deliveries {
-            dIDs.append(d.id); dTenants.append(d.tenantID); dEvents.append(d.eventID); dTypes.append(d.eventType)
-            dWebhooks.append(d.webhookID); dStates.append(d.state.rawValue); dPayloads.append(d.payload)
-            dDeferred.append(d.payloadDeferred); dNotes.append(d.note)
+        eventSQL += " ON CONFLICT DO NOTHING"
+        var deliverySQL = """
+            INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state, payload, payload_deferred,
+                                    last_error, next_attempt_at, completed_at) VALUES
+            """
+        var deliveryParams: [(any PostgresEncodable)?] = []
+        deliveryParams.reserveCapacity(deliveries.count * 9)
+        for (i, d) in deliveries.enumerated() {
+            let b = i * 9
+            deliverySQL += i == 0 ? "" : ","
+            deliverySQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5),$\(b + 6),$\(b + 7),$\(b + 8)::bool,$\(b + 9),now(),"
+            deliverySQL += d.state == .cancelled ? "now())" : "NULL)"
+            deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note]
         }
-        let results = try connection.pipeline([
-            ("BEGIN", []),
-            ("""
-             INSERT INTO events (tenant_id, id, type, occurred_at, payload)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
-             ON CONFLICT DO NOTHING
-             """, [tenants, ids, types, times, payloads]),
-            ("""
-             INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state, payload, payload_deferred,
-                                     last_error, next_attempt_at, completed_at)
-             SELECT d.id, d.tenant, d.event, d.type, d.webhook, d.state, d.payload, d.deferred, d.note, now(),
-                    CASE WHEN d.state = 'cancelled' THEN now() END
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[])
-                  AS d(id, tenant, event, type, webhook, state, payload, deferred, note)
-             ON CONFLICT (tenant_id, event_id, webhook_id) DO NOTHING
-             RETURNING id
-             """, [dIDs, dTenants, dEvents, dTypes, dWebhooks, dStates, dPayloads, dDeferred, dNotes]),
-            ("COMMIT", []),
-        ])
+        deliverySQL += " ON CONFLICT (tenant_id, event_id, webhook_id) DO NOTHING RETURNING id"
+        var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [("BEGIN", [])]
+        if !events.isEmpty { statements.append((eventSQL, eventParams)) }
+        if !deliveries.isEmpty { statements.append((deliverySQL, deliveryParams)) }
+        statements.append(("COMMIT", []))
+        let results = try connection.pipeline(statements)
         var inserted = Set<String>()
-        if results.count > 2 {
-            for row in results[2] { if let id = row[0].text { inserted.insert(id) } }
+        if !deliveries.isEmpty {
+            for row in results[results.count - 2] { if let id = row[0].text { inserted.insert(id) } }
         }
         return inserted
     }
@@ -138,8 +138,8 @@ public struct DeliveryStore {
             WHERE d.id = j.id AND (
                   (d.state IN ('pending', 'retrying') AND d.attempts = j.attempt - 1)
                OR (d.state = 'in_flight' AND d.attempts = j.attempt AND d.lease_until < now()))
-            RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload,
-                      CASE WHEN d.payload_deferred THEN
+            RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload, d.payload_deferred,
+                      CASE WHEN d.payload IS NULL THEN
                           (SELECT e.payload FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id) END
             """, [jobs.map(\.deliveryID), jobs.map(\.attempt), leaseSeconds])
         var claimed: [ClaimedDelivery] = []
@@ -148,7 +148,8 @@ public struct DeliveryStore {
             claimed.append(ClaimedDelivery(
                 id: row[0].text ?? "", attempt: (try? row[1].decode(Int.self)) ?? 0, webhookID: row[2].text ?? "",
                 eventID: row[3].text ?? "", eventType: row[4].text ?? "", tenantID: row[5].text ?? "",
-                payload: Array((row[6].text ?? "").utf8), eventPayload: row[7].text.map { Array($0.utf8) }))
+                payload: Array((row[6].text ?? row[8].text ?? "").utf8), deferred: row[7].text == "t",
+                eventPayload: row[8].text.map { Array($0.utf8) }))
         }
         return claimed
     }

@@ -216,7 +216,7 @@ final class WorkerSession {
                 break
             }
             var body = delivery.payload
-            if let eventBytes = delivery.eventPayload, let template = webhook.template {
+            if delivery.deferred, let eventBytes = delivery.eventPayload, let template = webhook.template {
                 do {
                     let event = try JSONValue(parsing: eventBytes)
                     body = template.render(event: event, context: TemplateContext(

@@ -9,8 +9,10 @@ public struct RoutingTable: Sendable {
         public var deliveryID: String
         public var webhookID: String
         public var state: State
-        /// The body to send; nil when the template depends on the attempt (rendered by the worker).
+        /// The rendered body; nil when the body is the event envelope itself (`usesEnvelope`) or when the
+        /// template depends on the attempt (rendered by the worker per attempt).
         public var payload: [UInt8]?
+        public var usesEnvelope: Bool
     }
 
     public struct Outcome: Sendable {
@@ -67,15 +69,11 @@ public struct RoutingTable: Sendable {
             }
             let id = deliveryID(webhook)
             var payload: [UInt8]?
-            if let template = webhook.template {
-                if !template.dependsOnAttempt {
-                    payload = template.render(event: event.envelope,
-                                              context: TemplateContext(webhookID: id, timestamp: timestamp, eventType: event.type, attempt: 1))
-                }
-            } else {
-                payload = event.raw
+            if let template = webhook.template, !template.dependsOnAttempt {
+                payload = template.render(event: event.envelope,
+                                          context: TemplateContext(webhookID: id, timestamp: timestamp, eventType: event.type, attempt: 1))
             }
-            decisions.append(Decision(deliveryID: id, webhookID: webhook.id, state: state, payload: payload))
+            decisions.append(Decision(deliveryID: id, webhookID: webhook.id, state: state, payload: payload, usesEnvelope: webhook.template == nil))
         }
         return Outcome(decisions: decisions, typeMismatches: mismatches)
     }
