@@ -273,6 +273,7 @@ public final class AMQPConnection {
     /// The next delivery, waiting up to `timeout`; nil on timeout.
     public func nextDelivery(timeout: Duration) throws(AMQPError) -> AMQPDelivery? {
         let deadline = ContinuousClock.now + timeout
+        if bufferedHead == buffered.count { try poll(timeout: .zero) }
         while bufferedHead == buffered.count {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return nil }

@@ -34,7 +34,7 @@ public struct Router: HeraldService {
                 let topology = Topology(names: configuration.base.topology)
                 try topology.declareAll(on: amqp)
                 try amqp.enableConfirms()
-                try amqp.setPrefetch(UInt16(min(configuration.batchSize * 2, 65_535)))
+                try amqp.setPrefetch(UInt16(min(configuration.prefetch, 65_535)))
                 try amqp.consume(queue: topology.names.routerQueue)
                 logger.info("routing events", metadata: ["queue": "\(topology.names.routerQueue)"])
                 backoff = .milliseconds(200)
@@ -59,10 +59,16 @@ public struct Router: HeraldService {
                 table = RoutingTable(webhooks: fresh.webhooks, tenants: fresh.tenants)
                 logger.info("webhooks reloaded", metadata: ["webhooks": "\(fresh.webhooks.count)"])
             }
-            var batch = try amqp.deliveries(max: configuration.batchSize, timeout: .milliseconds(100))
+            var batch = try amqp.deliveries(max: 1, timeout: .milliseconds(100))
             if batch.isEmpty { stats.log(logger); continue }
-            if (batch.count < configuration.batchSize) && (configuration.batchWait > .zero) {
-                batch += try amqp.deliveries(max: configuration.batchSize - batch.count, timeout: configuration.batchWait)
+            // Fill the batch up to its count and byte limits, waiting at most batchWait for more.
+            var bytes = batch[0].body.count
+            let deadline = ContinuousClock.now + configuration.batchWait
+            while batch.count < configuration.batchSize, bytes < configuration.batchBytes {
+                let left = deadline - ContinuousClock.now
+                guard let next = try amqp.nextDelivery(timeout: max(left, .zero)) else { break }
+                batch.append(next)
+                bytes += next.body.count
             }
             guard var routing = table else { continue }
             let timestamp = Timestamp.nowISO8601()

@@ -6,10 +6,16 @@ public struct RouterConfiguration: Sendable {
     public var batchSize: Int
     /// How long a partial batch waits for more events before it is processed.
     public var batchWait: Duration
+    /// A batch also ends when its events reach this many bytes, so large events keep memory bounded.
+    public var batchBytes: Int
+    /// Events the broker may send ahead (RabbitMQ's prefetch counts messages, not bytes).
+    public var prefetch: Int
 
     public init(base: HeraldConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         self.base = base
         batchSize = try HeraldConfiguration.int(environment, "HERALD_ROUTER_BATCH", default: 500, range: 1...10_000)
         batchWait = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_ROUTER_BATCH_WAIT_MS", default: 5, range: 0...1000))
+        batchBytes = try HeraldConfiguration.int(environment, "HERALD_ROUTER_BATCH_BYTES", default: 16 << 20, range: 1 << 16...1 << 30)
+        prefetch = try HeraldConfiguration.int(environment, "HERALD_ROUTER_PREFETCH", default: batchSize * 2, range: 1...65_535)
     }
 }
