@@ -82,11 +82,11 @@ public struct Router: HeraldService {
                 do {
                     event = try Event(parsing: message.body)
                 } catch {
-                    invalid.append(invalidMessage(message, reason: error.description, names: names))
+                    invalid.append(Parking.message(message, queue: names.invalidQueue, reason: error.description))
                     continue
                 }
                 guard routing.tenants.contains(event.tenant) else {
-                    invalid.append(invalidMessage(message, reason: "event.tenant \"\(event.tenant)\" is not a known tenant", names: names))
+                    invalid.append(Parking.message(message, queue: names.invalidQueue, reason: "event.tenant \"\(event.tenant)\" is not a known tenant"))
                     continue
                 }
                 events.append(event)
@@ -140,16 +140,6 @@ public struct Router: HeraldService {
             }
             stats.log(logger)
         }
-    }
-
-    private func invalidMessage(_ message: AMQPDelivery, reason: String, names: TopologyNames) -> AMQPMessage {
-        var properties = message.properties
-        properties.persistent = true
-        properties.headers["x-herald-reason"] = .string(reason)
-        properties.headers["x-herald-original-exchange"] = .string(message.exchange)
-        properties.headers["x-herald-original-routing-key"] = .string(message.routingKey)
-        properties.headers["x-herald-parked-at"] = .string(Timestamp.nowISO8601())
-        return AMQPMessage(exchange: "", routingKey: names.invalidQueue, body: message.body, properties: properties, mandatory: false)
     }
 }
 

@@ -366,13 +366,7 @@ final class WorkerSession {
     }
 
     private func park(_ message: AMQPDelivery, in queue: String, reason: String) {
-        var properties = message.properties
-        properties.persistent = true
-        properties.headers["x-herald-reason"] = .string(reason)
-        properties.headers["x-herald-parked-at"] = .string(Timestamp.nowISO8601())
-        enqueue(Pending(deliveryTag: message.deliveryTag, outcome: nil,
-                        message: AMQPMessage(exchange: "", routingKey: queue, body: message.body, properties: properties, mandatory: true),
-                        ack: true))
+        enqueue(Pending(deliveryTag: message.deliveryTag, outcome: nil, message: Parking.message(message, queue: queue, reason: reason), ack: true))
     }
 
     private func defer_(_ message: AMQPDelivery, job: DeliveryJob, seconds: Int) {

@@ -71,22 +71,7 @@ struct FilterPath: Sendable, Equatable {
         }
     }
 
-    func resolve(_ event: JSONValue) -> JSONValue? {
-        var current = event
-        for component in components {
-            switch current {
-            case .object(let object):
-                guard let next = object[component] else { return nil }
-                current = next
-            case .array(let items):
-                guard let index = Int(component), items.indices.contains(index) else { return nil }
-                current = items[index]
-            default:
-                return nil
-            }
-        }
-        return current
-    }
+    func resolve(_ event: JSONValue) -> JSONValue? { event.value(at: components) }
 }
 
 enum FilterLiteral: Sendable, Equatable {
