@@ -104,7 +104,10 @@ CREATE TABLE deliveries (
     completed_at    timestamptz,
     UNIQUE (tenant_id, event_id, webhook_id)
 );
-CREATE INDEX deliveries_webhook_created ON deliveries (webhook_id, created_at);
+-- Reports and logs select by period: a BRIN index on time costs next to nothing on the hot path
+-- (deliveries are updated three times each; every B-tree would be written each time).
+CREATE INDEX deliveries_created ON deliveries USING brin (created_at);
+CREATE INDEX deliveries_webhook ON deliveries (webhook_id) WHERE state IN ('failed', 'retrying');
 -- The reconciler's scan: only unfinished rows are indexed.
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at)
     WHERE state IN ('pending', 'retrying', 'in_flight');
@@ -126,7 +129,7 @@ CREATE TABLE delivery_attempts (
     worker              text,
     PRIMARY KEY (delivery_id, attempt)
 );
-CREATE INDEX delivery_attempts_webhook_started ON delivery_attempts (webhook_id, started_at);
+CREATE INDEX delivery_attempts_started ON delivery_attempts USING brin (started_at);
 
 -- The transactional outbox an ERP writes in its own transaction; herald-producer relay publishes it.
 CREATE TABLE outbox (
