@@ -75,6 +75,7 @@ public final class PostgresConnection {
         return try consume(result, sql: sql)
     }
 
+    @discardableResult
     public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> Int {
         try query(sql, parameters).affectedRows
     }
@@ -110,6 +111,7 @@ public final class PostgresConnection {
     }
 
     /// BEGIN … COMMIT around `body`; ROLLBACK and rethrow when it throws.
+    @discardableResult
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try query("BEGIN")
         do {
