@@ -143,7 +143,7 @@ final class WorkerSession {
                 try amqp.poll(timeout: .zero)   // keeps heartbeats and confirms flowing while full
             }
             // Drive transfers; wake up early when the broker has something for us.
-            if !inFlight.isEmpty {
+            if curl.inFlight > 0 {   // deliveries, and notifications that are not deliveries
                 let timeout: Duration = amqp.hasBufferedInput || !pending.isEmpty ? .milliseconds(1) : .milliseconds(20)
                 let result = curl.perform(timeout: timeout, extraDescriptors: consuming ? [amqp.socketDescriptor] : [])
                 for completion in result.completions { complete(completion, stats: &stats) }

@@ -1,0 +1,70 @@
+import Foundation
+import Herald
+import HeraldTestSupport
+import Testing
+
+/// Settings a person configures on a webhook, seen from the receiving end.
+@Suite("Webhook features", .serialized)
+struct WebhookFeatureTests {
+    @Test("OAuth 2.0 client credentials: one token is fetched, cached and sent as Bearer")
+    func oauth() throws {
+        let h = try Harness("oauth")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "OAuth", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"],
+             "auth": {"type": "oauth2", "token_url": "\#(h.receiver.baseURL)/token", "client_id": "herald", "client_secret": "s3cret", "scope": "webhooks"}}
+            """#)
+        try h.startRouter()
+        try h.startWorker()
+        try h.publish((0..<3).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("three delivered") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 3 }
+        let requests = try h.receiver.requests()
+        let tokenRequests = requests.filter { $0.path == "/token" }
+        #expect(tokenRequests.count == 1, "the token is cached")
+        #expect(tokenRequests.first?.body.contains("grant_type=client_credentials") == true)
+        #expect(tokenRequests.first?.body.contains("client_secret=s3cret") == true)
+        let deliveries = requests.filter { $0.path == "/ok/x" }
+        #expect(deliveries.count == 3)
+        #expect(deliveries.allSatisfy { $0.headers["authorization"] == "Bearer tok-1" })
+    }
+
+    @Test("a rate limit of 60 per minute spaces deliveries about a second apart without spending attempts")
+    func rateLimit() throws {
+        let h = try Harness("rate")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Slow partner", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"], "rate_limit_per_minute": 60}
+            """#)
+        try h.startRouter()
+        try h.startWorker()
+        try h.publish((0..<3).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("three delivered", timeout: .seconds(20)) { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 3 }
+        let times = try h.receiver.requests().map(\.at).sorted()
+        #expect(times.count == 3)
+        if times.count == 3 { #expect(times[2] - times[0] >= 1.5, "3 requests at 1/s take at least ~2 s: \(times)") }
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE attempts = 1") == 3, "waiting for the rate limit used no attempt")
+    }
+
+    @Test("after N consecutive failures a webhook pauses itself and its notify_url is told")
+    func autoPause() throws {
+        let h = try Harness("autopause")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Broken", "url": "\#(h.receiver.baseURL)/status/500/x", "events": ["order.created"],
+             "pause_after_failures": 3, "notify_url": "\#(h.receiver.baseURL)/ok/notify",
+             "retry": {"max_retries": 0, "backoff": "fixed", "intervals_s": [1]}}
+            """#)
+        try h.startRouter()
+        try h.startWorker()
+        try h.publish((0..<3).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("the webhook paused itself") {
+            try h.scalar("SELECT status FROM webhooks WHERE id = $1", [webhook.id]) == "paused"
+        }
+        #expect(try h.scalar("SELECT paused_reason FROM webhooks WHERE id = $1", [webhook.id])?.contains("3 consecutive") == true)
+        try h.waitUntil("the owner was notified") { try h.receiver.requests().contains { $0.path == "/ok/notify" } }
+        let note = try #require(try h.receiver.requests().first { $0.path == "/ok/notify" })
+        let body = try JSONValue(parsing: note.body)
+        #expect(body["type"] == "webhook.paused")
+        #expect(body["webhook_id"] == .string(webhook.id))
+        // While paused, new events wait (paused_behavior queue).
+        try h.publish([try Harness.event(data: PipelineTests.order)])
+        try h.waitUntil("the next event waits") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'paused'") == 1 }
+    }
+}
