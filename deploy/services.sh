@@ -68,6 +68,7 @@ rmq_running() { rmq_ctl -q status >/dev/null 2>&1; }
 
 rmq_up() {
   if rmq_running; then log "RabbitMQ already running on 127.0.0.1:$AMQP_PORT"; return; fi
+  port_taken "$AMQP_PORT" && die "127.0.0.1:$AMQP_PORT is already in use by another server (not $RMQ_DIR); stop it, or set HERALD_AMQP_PORT"
   mkdir -p "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
   cat > "$RMQ_DIR/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:$AMQP_PORT
@@ -99,6 +100,8 @@ rmq_down() {
 }
 
 pg_ctl() { as_user postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" "$@"; }
+
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 close_inherited_fds() {
   local fd n
@@ -133,6 +136,7 @@ commit_delay = 0
 EOF
   fi
   if pg_running; then log "PostgreSQL already running on 127.0.0.1:$PG_PORT"; else
+    port_taken "$PG_PORT" && die "127.0.0.1:$PG_PORT is already in use by another server (not $PG_DIR); stop it, or set HERALD_PG_PORT"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     (close_inherited_fds; exec >/dev/null </dev/null; pg_ctl -l "$PG_DIR/postgres.log" -w -t 60 start) || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
   fi
