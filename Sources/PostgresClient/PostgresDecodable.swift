@@ -10,24 +10,19 @@ func decodingError(_ text: String, _ type: String) -> PostgresError {
 }
 
 extension String: PostgresDecodable { public init(postgresText: String) { self = postgresText } }
-extension Int: PostgresDecodable {
+/// Whole numbers: the text must be a number that fits the type.
+public protocol PostgresIntegerDecodable: PostgresDecodable, FixedWidthInteger {}
+
+extension PostgresIntegerDecodable {
     public init(postgresText: String) throws(PostgresError) {
-        guard let v = Int(postgresText) else { throw decodingError(postgresText, "Int") }
+        guard let v = Self(postgresText) else { throw decodingError(postgresText, "\(Self.self)") }
         self = v
     }
 }
-extension Int32: PostgresDecodable {
-    public init(postgresText: String) throws(PostgresError) {
-        guard let v = Int32(postgresText) else { throw decodingError(postgresText, "Int32") }
-        self = v
-    }
-}
-extension Int64: PostgresDecodable {
-    public init(postgresText: String) throws(PostgresError) {
-        guard let v = Int64(postgresText) else { throw decodingError(postgresText, "Int64") }
-        self = v
-    }
-}
+
+extension Int: PostgresIntegerDecodable {}
+extension Int32: PostgresIntegerDecodable {}
+extension Int64: PostgresIntegerDecodable {}
 extension Double: PostgresDecodable {
     public init(postgresText: String) throws(PostgresError) {
         guard let v = Double(postgresText) else { throw decodingError(postgresText, "Double") }

@@ -139,7 +139,7 @@ public struct WebhookStore {
         } else {
             do { secret = try WebhookSigner.generateSecret() } catch { throw .crypto(error) }
         }
-        do {
+        try storeOperation {
             try connection.transaction { c in
                 try c.execute("INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING", [webhook.tenantID])
                 try c.execute("INSERT INTO webhooks (id, tenant_id, name, url, events) VALUES ($1, $2, $3, $4, $5)",
@@ -147,12 +147,6 @@ public struct WebhookStore {
                 try self.write(doc, webhook: webhook, on: c)
                 try c.execute("INSERT INTO webhook_secrets (webhook_id, secret_sealed) VALUES ($1, $2)", [id, try self.box.seal(Array(secret.utf8))])
             }
-        } catch let error as PostgresError {
-            throw .database(error)
-        } catch let error as CryptoError {
-            throw .crypto(error)
-        } catch {
-            throw .invalid("\(error)")
         }
         return (id, secret)
     }
@@ -162,18 +156,12 @@ public struct WebhookStore {
         guard let id = input.id else { throw .invalid("webhook.id: an id is required to update") }
         let webhook: Webhook
         do { webhook = try input.makeWebhook() } catch { throw .invalid(error.description) }
-        do {
+        try storeOperation {
             try connection.transaction { c in
                 let n = try c.execute("UPDATE webhooks SET updated_at = now() WHERE id = $1", [id])
                 guard n == 1 else { throw StoreError.notFound("webhook \(id)") }
                 try self.write(input, webhook: webhook, on: c)
             }
-        } catch let error as StoreError {
-            throw error
-        } catch let error as PostgresError {
-            throw .database(error)
-        } catch {
-            throw .invalid("\(error)")
         }
     }
 
@@ -206,7 +194,7 @@ public struct WebhookStore {
     }
 
     public func setStatus(id: String, status: Webhook.Status, reason: String? = nil) throws(StoreError) {
-        do {
+        try storeOperation {
             let n = try connection.execute("""
                 UPDATE webhooks SET status = $2, updated_at = now(),
                     paused_at = CASE WHEN $2 = 'paused' THEN now() END,
@@ -215,11 +203,11 @@ public struct WebhookStore {
                 WHERE id = $1
                 """, [id, status.rawValue, reason])
             guard n == 1 else { throw StoreError.notFound("webhook \(id)") }
-        } catch let error as StoreError { throw error } catch let error as PostgresError { throw .database(error) } catch { throw .invalid("\(error)") }
+        }
     }
 
     public func delete(id: String) throws(StoreError) {
-        do {
+        try storeOperation {
             try connection.transaction { c in
                 try c.execute("""
                     UPDATE deliveries SET state = 'cancelled', last_error = 'webhook deleted', completed_at = now(), updated_at = now()
@@ -228,7 +216,7 @@ public struct WebhookStore {
                 let n = try c.execute("DELETE FROM webhooks WHERE id = $1", [id])
                 guard n == 1 else { throw StoreError.notFound("webhook \(id)") }
             }
-        } catch let error as StoreError { throw error } catch let error as PostgresError { throw .database(error) } catch { throw .invalid("\(error)") }
+        }
     }
 
     /// Adds a new secret; the old ones keep signing until `graceSeconds` have passed, so receivers
@@ -236,7 +224,7 @@ public struct WebhookStore {
     public func rotateSecret(id: String, graceSeconds: Int) throws(StoreError) -> String {
         let secret: String
         do { secret = try WebhookSigner.generateSecret() } catch { throw .crypto(error) }
-        do {
+        try storeOperation {
             try connection.transaction { c in
                 let exists = try c.query("SELECT 1 FROM webhooks WHERE id = $1", [id])
                 guard exists.count == 1 else { throw StoreError.notFound("webhook \(id)") }
@@ -246,12 +234,27 @@ public struct WebhookStore {
                     """, [id, graceSeconds])
                 try c.execute("INSERT INTO webhook_secrets (webhook_id, secret_sealed) VALUES ($1, $2)", [id, try self.box.seal(Array(secret.utf8))])
             }
-        } catch let error as StoreError { throw error } catch let error as PostgresError { throw .database(error) } catch { throw .invalid("\(error)") }
+        }
         return secret
     }
 
     public func knownTenants() throws(StoreError) -> Set<String> {
         do { return Set(try connection.query("SELECT id FROM tenants WHERE active").compactMap { $0[0].text }) } catch { throw .database(error) }
+    }
+}
+
+/// Runs a store operation, keeping StoreError as it is and naming anything else.
+func storeOperation<T>(_ body: () throws -> T) throws(StoreError) -> T {
+    do {
+        return try body()
+    } catch let error as StoreError {
+        throw error
+    } catch let error as PostgresError {
+        throw .database(error)
+    } catch let error as CryptoError {
+        throw .crypto(error)
+    } catch {
+        throw .invalid("\(error)")
     }
 }
 
