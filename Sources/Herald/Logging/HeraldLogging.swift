@@ -14,19 +14,17 @@ public enum HeraldLogging {
         }
         guard first else { return }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler
-            switch format {
-            case .text: handler = TextLogHandler(label: label)
-            case .json: handler = JSONLogHandler(label: label)
-            }
+            var handler = HeraldLogHandler(label: label, format: format)
             handler.logLevel = level
             return handler
         }
     }
 }
 
-struct TextLogHandler: LogHandler {
+/// Text lines for people or JSON lines for machines, on stderr; metadata merged once for both.
+struct HeraldLogHandler: LogHandler {
     let label: String
+    let format: LogFormat
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
@@ -38,37 +36,21 @@ struct TextLogHandler: LogHandler {
     func log(event: LogEvent) {
         var merged = self.metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let sorted = merged.sorted { $0.key < $1.key }
         let time = Timestamp.nowISO8601()
-        var line = "\(time) \(event.level.rawValue.uppercased()) \(label): \(event.message)"
-        if !merged.isEmpty {
-            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        var bytes: [UInt8]
+        switch format {
+        case .text:
+            var line = "\(time) \(event.level.rawValue.uppercased()) \(label): \(event.message)"
+            if !sorted.isEmpty { line += " " + sorted.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+            bytes = Array(line.utf8)
+        case .json:
+            var object = JSONObject([("time", .string(time)), ("level", .string(event.level.rawValue)),
+                                     ("logger", .string(label)), ("message", .string(event.message.description))])
+            for (key, value) in sorted { object[key] = .string(value.description) }
+            bytes = []
+            JSONValue.object(object).write(to: &bytes)
         }
-        line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-}
-
-struct JSONLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var object = JSONObject()
-        object["time"] = .string(Timestamp.nowISO8601())
-        object["level"] = .string(event.level.rawValue)
-        object["logger"] = .string(label)
-        object["message"] = .string(event.message.description)
-        var merged = self.metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { object[key] = .string(value.description) }
-        var bytes: [UInt8] = []
-        JSONValue.object(object).write(to: &bytes)
         bytes.append(10)
         FileHandle.standardError.write(Data(bytes))
     }

@@ -156,7 +156,7 @@ struct RouterStats {
     mutating func log(_ logger: Logger, force: Bool = false) {
         let elapsed = ContinuousClock.now - lastLog
         guard force || elapsed > .seconds(10) else { return }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let rate = seconds > 0 ? Double(events - lastEvents) / seconds : 0
         logger.info("router progress", metadata: [
             "events": "\(events)", "events_per_s": "\(Int(rate))", "deliveries": "\(deliveries)",

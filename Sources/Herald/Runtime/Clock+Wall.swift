@@ -40,3 +40,8 @@ public enum IDs {
         return Identifier.make(prefix: prefix, unixMilliseconds: UInt64(Timestamp.nowUnixMilliseconds()), random: (g.state.next(), g.state.next()))
     }
 }
+
+extension Duration {
+    /// The duration in seconds, for rates and log lines.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

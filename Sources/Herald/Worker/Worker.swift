@@ -482,7 +482,7 @@ struct WorkerStats {
         let elapsed = ContinuousClock.now - lastLog
         guard force || elapsed > .seconds(10) else { return }
         let done = succeeded + retried + failed
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         logger.info("worker progress", metadata: [
             "succeeded": "\(succeeded)", "retried": "\(retried)", "failed": "\(failed)", "duplicates_dropped": "\(duplicates)",
             "rate_limited": "\(rateLimited)", "invalid": "\(invalid)", "in_flight": "\(inFlight)",
