@@ -6,6 +6,9 @@
 #   deploy/services.sh down      stop both
 #   deploy/services.sh status    say what runs
 #   deploy/services.sh reset     down, then forget all state
+#   deploy/services.sh rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start
+#                                faults for deploy/faults.py: the broker application stops (the node
+#                                stays up) or starts again; PostgreSQL stops like a crash, or starts
 #
 # State lives in $HERALD_STATE_DIR (default: <repo>/.state). Ports: HERALD_AMQP_PORT (5672),
 # HERALD_PG_PORT (5432). Database/user/password: herald/herald/herald.
@@ -170,7 +173,12 @@ case "$cmd" in
       [[ "$q" == "$prefix"* ]] && rmq_ctl -q delete_queue "$q" >/dev/null 2>&1 </dev/null || true
     done
     ;;
+  rabbitmq-stop-app) log "stopping the RabbitMQ application (the node stays up)"; rmq_ctl -q stop_app >/dev/null ;;
+  rabbitmq-start-app) log "starting the RabbitMQ application"; rmq_ctl -q start_app >/dev/null; rmq_ctl -q await_startup >/dev/null ;;
+  pg-stop-immediate) # like a crash: no shutdown checkpoint, crash recovery at the next start
+    find_pg_bin; log "stopping PostgreSQL (immediate)"; pg_ctl -m immediate -w stop >/dev/null ;;
+  pg-start) pg_up ;;
   queue-depth) # messages in queue $2
     rmq_ctl -q list_queues name messages 2>/dev/null | awk -v q="${2:?queue}" '$1 == q {print $2; found=1} END {if (!found) print 0}' ;;
-  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth)" ;;
+  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth|rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start)" ;;
 esac

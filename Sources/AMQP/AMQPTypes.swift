@@ -12,7 +12,8 @@ public struct AMQPConfiguration: Sendable {
     let password: String
     let vhost: String
 
-    /// `amqp://user:pass@host:port/vhost` (vhost percent-encoded, `%2F` = "/"; no path = "/").
+    /// `amqp://user:pass@host:port/vhost?heartbeat=N` (vhost percent-encoded, `%2F` = "/"; no path =
+    /// "/"; `heartbeat` in seconds, as in RabbitMQ's URI spec, overrides the argument).
     public init(url: String, connectionName: String = "herald", heartbeat: Int = 30, frameMax: Int = 131_072) throws(AMQPError) {
         self.url = url
         self.connectionName = connectionName
@@ -23,6 +24,17 @@ public struct AMQPConfiguration: Sendable {
             throw AMQPError(code: .invalidURL, message: "\(redacted): an AMQP URL starts with amqp:// (amqps is not supported)")
         }
         var rest = Substring(url.dropFirst(7))
+        if let q = rest.lastIndex(of: "?") {
+            for pair in rest[rest.index(after: q)...].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2, kv[0] == "heartbeat" else { continue }
+                guard let seconds = Int(kv[1]), (0...3600).contains(seconds) else {
+                    throw AMQPError(code: .invalidURL, message: "\(redacted): heartbeat must be a number of seconds from 0 to 3600")
+                }
+                self.heartbeat = seconds
+            }
+            rest = rest[..<q]
+        }
         var userInfo: Substring = "guest:guest"
         if let at = rest.lastIndex(of: "@") {
             userInfo = rest[..<at]
@@ -36,7 +48,6 @@ public struct AMQPConfiguration: Sendable {
         } else {
             hostPort = rest
         }
-        if let q = path.firstIndex(of: "?") { path = path[..<q] }
         var host = String(hostPort)
         var port = 5672
         if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") {

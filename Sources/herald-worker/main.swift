@@ -15,6 +15,7 @@ struct HeraldWorkerCommand: ParsableCommand {
     @Option(help: "Allow private and loopback targets (HERALD_ALLOW_PRIVATE_NETWORKS).") var allowPrivateNetworks: Bool?
     @Option(help: "Run the reconciler in this process (HERALD_RECONCILE, default true).") var reconcile: Bool?
     @Option(help: "Seconds a due delivery may wait before the reconciler republishes it (HERALD_RECONCILE_GRACE_S).") var reconcileGrace: Int?
+    @Option(help: "The same while a backlog is queued (HERALD_RECONCILE_BACKLOG_GRACE_S).") var reconcileBacklogGrace: Int?
     @Option(help: "trace|debug|info|notice|warning|error (HERALD_LOG_LEVEL).") var logLevel: String?
     @Option(help: "text|json (HERALD_LOG_FORMAT).") var logFormat: String?
 
@@ -27,6 +28,7 @@ struct HeraldWorkerCommand: ParsableCommand {
         environment.set("HERALD_ALLOW_PRIVATE_NETWORKS", allowPrivateNetworks.map(String.init))
         environment.set("HERALD_RECONCILE", reconcile.map(String.init))
         environment.set("HERALD_RECONCILE_GRACE_S", reconcileGrace.map(String.init))
+        environment.set("HERALD_RECONCILE_BACKLOG_GRACE_S", reconcileBacklogGrace.map(String.init))
         environment.set("HERALD_LOG_LEVEL", logLevel)
         environment.set("HERALD_LOG_FORMAT", logFormat)
         let base = try HeraldConfiguration(environment: environment.values, component: "worker")

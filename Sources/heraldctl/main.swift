@@ -207,8 +207,7 @@ struct WebhookCommand: ParsableCommand {
             if !released.isEmpty {
                 let amqp = try context.amqp()
                 try Topology(names: context.configuration.topology).declareDeliveries(on: amqp)
-                try amqp.enableConfirms()
-                try Reconciler.publish(released, on: amqp, names: context.configuration.topology)
+                try JobMessages(names: context.configuration.topology).publishNow(released, on: amqp)
             }
             print(global.json ? #"{"status": "active", "released": \#(released.count)}"# : "resumed webhook \(id); \(released.count) waiting deliveries sent")
         }
@@ -250,13 +249,12 @@ struct WebhookCommand: ParsableCommand {
                     webhookID: deliveryID, timestamp: Timestamp.nowISO8601(), eventType: type, attempt: 1)), as: UTF8.self)
             }
             let store = DeliveryStore(connection: try context.database())
-            _ = try store.recordRouted(events: [event], deliveries: [NewDelivery(
+            let jobs = try store.recordRouted(events: [event], deliveries: [NewDelivery(
                 id: deliveryID, tenantID: doc.tenant, eventID: event.id, eventType: type, webhookID: id, state: .pending,
                 payload: payload, payloadDeferred: webhook.template?.dependsOnAttempt ?? false, note: "test send")])
             let amqp = try context.amqp()
             try Topology(names: context.configuration.topology).declareDeliveries(on: amqp)
-            try amqp.enableConfirms()
-            try Reconciler.publish([DueDelivery(id: deliveryID, attempt: 1)], on: amqp, names: context.configuration.topology)
+            try JobMessages(names: context.configuration.topology).publishNow(jobs, on: amqp)
             print("test delivery \(deliveryID) of \(type) queued; waiting for a worker…")
             let deadline = Date().addingTimeInterval(TimeInterval(wait))
             while Date() < deadline {

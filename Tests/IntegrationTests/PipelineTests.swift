@@ -153,8 +153,7 @@ struct PipelineTests {
         try store.setStatus(id: webhook.id, status: .active)
         let released = try DeliveryStore(connection: h.database).releasePaused(webhookID: webhook.id)
         let amqp = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
-        try amqp.enableConfirms()
-        try Reconciler.publish(released, on: amqp, names: h.configuration.topology)
+        try JobMessages(names: h.configuration.topology).publishNow(released, on: amqp)
         amqp.close()
         try h.waitUntil("all five delivered") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 5 }
         #expect(try h.receiver.requests().count == 5)

@@ -51,21 +51,20 @@ public struct DeliveryAdmin {
     }
 
     /// Sends deliveries again, whatever their state (except in flight): each gets one more attempt now.
-    public func resend(ids: [String], amqp: AMQPConnection, names: TopologyNames) throws -> [DueDelivery] {
+    public func resend(ids: [String], amqp: AMQPConnection, names: TopologyNames) throws -> [JobTicket] {
         let rows = try connection.query("""
             UPDATE deliveries SET state = 'retrying', next_attempt_at = now(), completed_at = NULL, updated_at = now()
             WHERE id = ANY($1::text[]) AND state IN ('succeeded', 'failed', 'cancelled', 'retrying', 'pending')
-            RETURNING id, attempts + 1
+            RETURNING id, webhook_id, attempts + 1
             """, [ids])
-        let due = rows.map { DueDelivery(id: $0[0].text ?? "", attempt: (try? $0[1].decode(Int.self)) ?? 1) }
+        let due = rows.map { JobTicket(deliveryID: $0[0].text ?? "", webhookID: $0[1].text ?? "", attempt: (try? $0[2].decode(Int.self)) ?? 1) }
         try Topology(names: names).declareDeliveries(on: amqp)
-        try amqp.enableConfirms()
-        try Reconciler.publish(due, on: amqp, names: names)
+        try JobMessages(names: names).publishNow(due, on: amqp)
         return due
     }
 
     /// Resends every failed delivery created in [from, to), optionally of one webhook.
-    public func recover(from: String, to: String, webhookID: String?, amqp: AMQPConnection, names: TopologyNames) throws -> [DueDelivery] {
+    public func recover(from: String, to: String, webhookID: String?, amqp: AMQPConnection, names: TopologyNames) throws -> [JobTicket] {
         var sql = "SELECT id FROM deliveries WHERE state = 'failed' AND created_at >= $1::timestamptz AND created_at < $2::timestamptz"
         var params: [(any PostgresEncodable)?] = [from, to]
         if let webhookID { params.append(webhookID); sql += " AND webhook_id = $3" }

@@ -74,8 +74,8 @@ public struct Router: HeraldService {
             let timestamp = Timestamp.nowISO8601()
             var events: [Event] = []
             var deliveries: [NewDelivery] = []
-            var payloadByID: [String: Bool] = [:]
             var invalid: [AMQPMessage] = []
+            var seen = Set<EventKey>()
             events.reserveCapacity(batch.count)
             for message in batch {
                 let event: Event
@@ -89,6 +89,8 @@ public struct Router: HeraldService {
                     invalid.append(Parking.message(message, queue: names.invalidQueue, reason: "event.tenant \"\(event.tenant)\" is not a known tenant"))
                     continue
                 }
+                // The same event twice in one batch: the first wins, like a redelivery.
+                guard seen.insert(EventKey(tenant: event.tenant, id: event.id)).inserted else { stats.duplicateEvents += 1; continue }
                 events.append(event)
                 let outcome = routing.route(event, timestamp: timestamp) { _ in IDs.make("msg_") }
                 for mismatch in outcome.typeMismatches {
@@ -108,21 +110,13 @@ public struct Router: HeraldService {
                         payload: decision.payload.map { String(decoding: $0, as: UTF8.self) },
                         payloadDeferred: decision.payload == nil && !decision.usesEnvelope,
                         note: state == .cancelled ? "webhook paused; its events are discarded while paused" : nil))
-                    payloadByID[decision.deliveryID] = state == .pending
                 }
             }
             table = routing
-            // Events with the same id in one batch: the first wins, like a redelivery.
-            let inserted = try store.recordRouted(events: events, deliveries: deliveries)
-            var outgoing = invalid
-            for delivery in deliveries where inserted.contains(delivery.id) && payloadByID[delivery.id] == true {
-                outgoing.append(AMQPMessage(
-                    exchange: names.deliveriesExchange, routingKey: names.deliverRoutingKey,
-                    body: DeliveryJob(deliveryID: delivery.id, attempt: 1).encoded(),
-                    properties: AMQPProperties(contentType: "application/json", messageID: delivery.id, persistent: true,
-                                               headers: ["webhook_id": .string(delivery.webhookID), "attempt": .int(1)]),
-                    mandatory: true))
-            }
+            // New pending deliveries, and those of a redelivered event that may never have been published.
+            let jobs = try store.recordRouted(events: events, deliveries: deliveries)
+            let messages = JobMessages(names: names)
+            let outgoing = invalid + jobs.map { messages.job($0) }
             if !outgoing.isEmpty {
                 let returned = try amqp.publishConfirmed(outgoing, window: 4096, timeout: .seconds(60))
                 for r in returned {
@@ -133,8 +127,7 @@ public struct Router: HeraldService {
             if let last = batch.last { try amqp.ack(last.deliveryTag, multiple: true) }
             stats.events += events.count
             stats.invalid += invalid.count
-            stats.deliveries += inserted.count
-            stats.duplicates += deliveries.count - inserted.count
+            stats.jobs += jobs.count
             for message in invalid {
                 logger.warning("malformed event parked in \(names.invalidQueue)", metadata: ["reason": "\(message.properties.headers["x-herald-reason"].map { "\($0)" } ?? "")"])
             }
@@ -143,12 +136,17 @@ public struct Router: HeraldService {
     }
 }
 
+struct EventKey: Hashable {
+    var tenant: String
+    var id: String
+}
+
 /// Counters the router logs every ten seconds (and at exit).
 struct RouterStats {
     var events = 0
     var invalid = 0
-    var deliveries = 0
-    var duplicates = 0
+    var jobs = 0
+    var duplicateEvents = 0
     var typeMismatches = 0
     private var lastLog = ContinuousClock.now
     private var lastEvents = 0
@@ -159,8 +157,8 @@ struct RouterStats {
         let seconds = elapsed.inSeconds
         let rate = seconds > 0 ? Double(events - lastEvents) / seconds : 0
         logger.info("router progress", metadata: [
-            "events": "\(events)", "events_per_s": "\(Int(rate))", "deliveries": "\(deliveries)",
-            "invalid": "\(invalid)", "duplicates": "\(duplicates)", "filter_type_mismatches": "\(typeMismatches)",
+            "events": "\(events)", "events_per_s": "\(Int(rate))", "jobs": "\(jobs)",
+            "invalid": "\(invalid)", "duplicate_events_in_batch": "\(duplicateEvents)", "filter_type_mismatches": "\(typeMismatches)",
         ])
         lastLog = .now
         lastEvents = events

@@ -19,7 +19,8 @@ public enum Herald {
         var services: [any HeraldService] = [Worker(configuration: configuration, logger: logger)]
         if configuration.reconcile {
             services.append(Reconciler(base: configuration.base, interval: configuration.reconcileInterval,
-                                       graceSeconds: configuration.reconcileGraceSeconds, logger: logger))
+                                       graceSeconds: configuration.reconcileGraceSeconds,
+                                       backlogGraceSeconds: configuration.reconcileBacklogGraceSeconds, logger: logger))
         }
         return ServiceGroup(services: services, logger: logger)
     }

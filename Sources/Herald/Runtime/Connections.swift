@@ -20,6 +20,11 @@ enum Connections {
         }
     }
 
+    /// One try, for loops that must not block (the worker keeps its transfers going meanwhile).
+    static func openAMQP(_ configuration: HeraldConfiguration, name: String) throws -> AMQPConnection {
+        try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "\(configuration.instanceName)/\(name)"))
+    }
+
     static func postgres(_ configuration: HeraldConfiguration, logger: Logger, stop: StopSignal) throws -> PostgresConnection {
         var delay = Duration.milliseconds(200)
         while true {

@@ -66,15 +66,18 @@ public struct AttemptOutcome: Sendable {
     public var wasSent: Bool
 }
 
-/// A delivery the reconciler found due but on no queue.
-public struct DueDelivery: Sendable, Equatable {
-    public var id: String
-    public var attempt: Int
-
-    public init(id: String, attempt: Int) {
-        self.id = id
-        self.attempt = attempt
+/// What a claim came to for the jobs it could not claim.
+public struct UnclaimedJob: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        /// Another worker holds this attempt: the job must come back after `seconds` (its lease).
+        case heldElsewhere(seconds: Int)
+        /// The delivery has moved past this attempt (a redelivery or a republish): nothing to do.
+        case duplicate
+        /// No such delivery (deleted, or a job from another installation).
+        case unknown
     }
+    public var deliveryID: String
+    public var reason: Reason
 }
 
 /// The SQL of the delivery pipeline. Every write is batched: one round trip per batch, not per row.
@@ -83,9 +86,12 @@ public struct DeliveryStore {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
-    /// Records events and their deliveries in one transaction; returns the ids of the deliveries
-    /// that are new (a duplicate event changes nothing and yields none).
-    public func recordRouted(events: [Event], deliveries: [NewDelivery]) throws(PostgresError) -> Set<String> {
+    /// Records events and their deliveries in one transaction and returns the jobs to publish: one
+    /// for every new pending delivery, and — because a router can die between this commit and its
+    /// publish — one for every delivery of these events that already existed and is still pending
+    /// (a redelivered event). A job that turns out to be a duplicate claims nothing in the worker.
+    /// The caller passes each (tenant, event, webhook) once.
+    public func recordRouted(events: [Event], deliveries: [NewDelivery]) throws(PostgresError) -> [JobTicket] {
         // Multi-row VALUES with one parameter per value: payloads go to the server as they are,
         // with no array-literal escaping on either side.
         var eventSQL = "INSERT INTO events (tenant_id, id, type, occurred_at, payload) VALUES "
@@ -111,36 +117,59 @@ public struct DeliveryStore {
             deliverySQL += d.state == .cancelled ? "now())" : "NULL)"
             deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note]
         }
-        deliverySQL += " ON CONFLICT (tenant_id, event_id, webhook_id) DO NOTHING RETURNING id"
+        // An existing row is "updated" to itself only when it is still pending, so that RETURNING
+        // names it: its job may never have been published.
+        deliverySQL += """
+             ON CONFLICT (tenant_id, event_id, webhook_id) DO UPDATE SET state = deliveries.state
+             WHERE deliveries.state = 'pending'
+            RETURNING id, webhook_id, attempts + 1, state
+            """
         var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [("BEGIN", [])]
         if !events.isEmpty { statements.append((eventSQL, eventParams)) }
         if !deliveries.isEmpty { statements.append((deliverySQL, deliveryParams)) }
         statements.append(("COMMIT", []))
         let results = try connection.pipeline(statements)
-        var inserted = Set<String>()
-        if !deliveries.isEmpty {
-            for row in results[results.count - 2] { if let id = row[0].text { inserted.insert(id) } }
+        guard !deliveries.isEmpty else { return [] }
+        var jobs: [JobTicket] = []
+        jobs.reserveCapacity(deliveries.count)
+        for row in results[results.count - 2] where row[3].text == "pending" {
+            guard let id = row[0].text, let webhookID = row[1].text else { continue }
+            jobs.append(JobTicket(deliveryID: id, webhookID: webhookID, attempt: (try? row[2].decode(Int.self)) ?? 1))
         }
-        return inserted
+        return jobs
     }
 
-    /// Claims jobs for their attempt: a job whose attempt is not the delivery's next one (a duplicate
-    /// from a redelivery or the reconciler) claims nothing. An in-flight claim whose lease expired
-    /// (its worker died) can be claimed again with the same attempt number.
-    public func claim(_ jobs: [DeliveryJob], leaseSeconds: [Int]) throws(PostgresError) -> [ClaimedDelivery] {
-        guard !jobs.isEmpty else { return [] }
+    /// Claims jobs for their attempt. A job whose attempt is not the delivery's next one (a
+    /// redelivery, a republish) claims nothing. An in-flight claim whose lease expired (its worker
+    /// died) is taken over: the abandoned attempt is recorded as such — the receiver may have got it
+    /// — and the job goes out as the next attempt. Jobs not claimed come back with the reason, so a
+    /// job held by a live claim elsewhere is deferred until that lease ends, never dropped.
+    public func claim(_ jobs: [DeliveryJob], leaseSeconds: [Int]) throws(PostgresError) -> (claimed: [ClaimedDelivery], unclaimed: [UnclaimedJob]) {
+        guard !jobs.isEmpty else { return ([], []) }
         let rows = try connection.query("""
-            UPDATE deliveries d
-            SET state = 'in_flight', attempts = j.attempt, updated_at = now(),
-                lease_until = now() + make_interval(secs => j.lease),
-                next_attempt_at = now() + make_interval(secs => j.lease)
-            FROM unnest($1::text[], $2::int[], $3::int[]) AS j(id, attempt, lease)
-            WHERE d.id = j.id AND (
-                  (d.state IN ('pending', 'retrying') AND d.attempts = j.attempt - 1)
-               OR (d.state = 'in_flight' AND d.attempts = j.attempt AND d.lease_until < now()))
-            RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload, d.payload_deferred,
-                      CASE WHEN d.payload IS NULL THEN
-                          (SELECT e.payload FROM events e WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id) END
+            WITH c AS (
+                UPDATE deliveries d
+                SET state = 'in_flight', attempts = CASE WHEN old.state = 'in_flight' THEN j.attempt + 1 ELSE j.attempt END,
+                    updated_at = now(), lease_until = now() + make_interval(secs => j.lease),
+                    next_attempt_at = now() + make_interval(secs => j.lease)
+                FROM unnest($1::text[], $2::int[], $3::int[]) AS j(id, attempt, lease), deliveries old
+                WHERE d.id = j.id AND old.id = d.id AND (
+                      (d.state IN ('pending', 'retrying') AND d.attempts = j.attempt - 1)
+                   OR (d.state = 'in_flight' AND d.attempts = j.attempt AND d.lease_until < now()))
+                RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload, d.payload_deferred,
+                          old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
+            ), abandoned AS (
+                INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, succeeded, error, abandoned)
+                SELECT id, job_attempt, webhook_id, old_updated, 0, false,
+                       'abandoned: the worker holding this attempt stopped before recording its result; the receiver may have received it',
+                       true
+                FROM c WHERE old_state = 'in_flight'
+                ON CONFLICT DO NOTHING
+            )
+            SELECT c.id, c.attempts, c.webhook_id, c.event_id, c.event_type, c.tenant_id, c.payload, c.payload_deferred,
+                   CASE WHEN c.payload IS NULL THEN
+                       (SELECT e.payload FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id) END
+            FROM c
             """, [jobs.map(\.deliveryID), jobs.map(\.attempt), leaseSeconds])
         var claimed: [ClaimedDelivery] = []
         claimed.reserveCapacity(rows.count)
@@ -151,7 +180,26 @@ public struct DeliveryStore {
                 payload: Array((row[6].text ?? row[8].text ?? "").utf8), deferred: row[7].text == "t",
                 eventPayload: row[8].text.map { Array($0.utf8) }))
         }
-        return claimed
+        guard claimed.count < jobs.count else { return (claimed, []) }
+        let claimedIDs = Set(claimed.map(\.id))
+        let missing = jobs.filter { !claimedIDs.contains($0.deliveryID) }
+        let states = try connection.query("""
+            SELECT id, state, attempts, ceil(extract(epoch FROM lease_until - now()))::int
+            FROM deliveries WHERE id = ANY($1::text[])
+            """, [missing.map(\.deliveryID)])
+        var byID: [String: (state: String, attempts: Int, leaseLeft: Int?)] = [:]
+        for row in states {
+            guard let id = row[0].text else { continue }
+            byID[id] = (row[1].text ?? "", (try? row[2].decode(Int.self)) ?? 0, try? row[3].decode(Int.self))
+        }
+        let unclaimed = missing.map { job -> UnclaimedJob in
+            guard let row = byID[job.deliveryID] else { return UnclaimedJob(deliveryID: job.deliveryID, reason: .unknown) }
+            if row.state == "in_flight", row.attempts == job.attempt {
+                return UnclaimedJob(deliveryID: job.deliveryID, reason: .heldElsewhere(seconds: max(1, row.leaseLeft ?? 1)))
+            }
+            return UnclaimedJob(deliveryID: job.deliveryID, reason: .duplicate)
+        }
+        return (claimed, unclaimed)
     }
 
     /// Records attempts and the deliveries' new states in one transaction, counts consecutive
@@ -169,7 +217,12 @@ public struct DeliveryStore {
                 FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::int[], $7::bool[],
                             $8::text[], $9::text[], $10::text[], $11::text[])
                      AS a(id, attempt, webhook, started, duration, status, ok, error, req, resp, body)
-                ON CONFLICT DO NOTHING
+                ON CONFLICT (delivery_id, attempt) DO UPDATE
+                SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
+                    succeeded = EXCLUDED.succeeded, error = EXCLUDED.error, request_headers = EXCLUDED.request_headers,
+                    response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
+                    worker = EXCLUDED.worker, abandoned = false
+                WHERE delivery_attempts.abandoned
                 """, [sent.map(\.deliveryID), sent.map(\.attempt), sent.map(\.webhookID),
                       sent.map { Double($0.startedAtMilliseconds) }, sent.map(\.durationMilliseconds),
                       sent.map { $0.statusCode.map(String.init) }, sent.map(\.succeeded), sent.map(\.error),
@@ -223,33 +276,56 @@ public struct DeliveryStore {
         return results[pausedIndex].map { (id: $0[0].text ?? "", name: $0[1].text ?? "", failures: (try? $0[2].decode(Int.self)) ?? 0) }
     }
 
-    /// Deliveries due but on no queue: never published (pending), a lost dead-letter (retrying), or a
-    /// claim whose worker died (in_flight past its lease). Safe in many processes at once (SKIP LOCKED);
-    /// each found delivery's clock is moved on, so it is republished at most once per grace period.
-    public func takeDue(graceSeconds: Int, limit: Int) throws(PostgresError) -> [DueDelivery] {
-        let rows = try connection.query("""
-            WITH due AS (
-                SELECT id FROM deliveries
+    /// Republishes deliveries that are due but on no queue — never published (pending), a lost
+    /// dead-letter (retrying), a claim whose worker died (in flight past its lease) — through
+    /// `publish`, which must return only once the broker confirmed the jobs. Only then is each
+    /// row's clock moved on (it is republished at most once per grace period); if `publish` throws,
+    /// nothing moved. Rows are locked `FOR UPDATE SKIP LOCKED` for the transaction, so any number of
+    /// reconcilers can run at once. Returns how many were republished.
+    ///
+    /// `graceSeconds` is how long a due row must have waited; `inFlightGraceSeconds` applies past a
+    /// claim's lease.
+    public func republishDue(graceSeconds: Int, inFlightGraceSeconds: Int, limit: Int,
+                             publish: ([JobTicket]) throws -> Void) throws -> Int {
+        try connection.transaction { c in
+            let rows = try c.query("""
+                SELECT id, webhook_id, CASE WHEN state = 'in_flight' THEN attempts ELSE attempts + 1 END
+                FROM deliveries
                 WHERE state IN ('pending', 'retrying', 'in_flight')
-                  AND next_attempt_at < now() - make_interval(secs => $1)
+                  AND next_attempt_at < now() - make_interval(secs => LEAST($1::int, $2::int))
+                  AND CASE WHEN state = 'in_flight' THEN lease_until < now() - make_interval(secs => $2::int)
+                           ELSE next_attempt_at < now() - make_interval(secs => $1::int) END
                 ORDER BY next_attempt_at
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED)
-            UPDATE deliveries d SET next_attempt_at = now()
-            FROM due WHERE d.id = due.id
-            RETURNING d.id, CASE WHEN d.state = 'in_flight' THEN d.attempts ELSE d.attempts + 1 END
-            """, [graceSeconds, limit])
-        return rows.map { DueDelivery(id: $0[0].text ?? "", attempt: (try? $0[1].decode(Int.self)) ?? 1) }
+                LIMIT $3::int
+                FOR UPDATE SKIP LOCKED
+                """, [graceSeconds, inFlightGraceSeconds, limit])
+            let due = rows.map { JobTicket(deliveryID: $0[0].text ?? "", webhookID: $0[1].text ?? "", attempt: (try? $0[2].decode(Int.self)) ?? 1) }
+            guard !due.isEmpty else { return 0 }
+            try publish(due)
+            try c.execute("UPDATE deliveries SET next_attempt_at = now() WHERE id = ANY($1::text[])", [due.map(\.deliveryID)])
+            return due.count
+        }
+    }
+
+    /// Jobs that wait in a delay queue without a claim (a rate limit): their rows are due later, so
+    /// the reconciler does not take them for lost.
+    public func postpone(_ deliveryIDs: [String], seconds: [Int]) throws(PostgresError) {
+        guard !deliveryIDs.isEmpty else { return }
+        try connection.execute("""
+            UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => p.seconds)
+            FROM unnest($1::text[], $2::int[]) AS p(id, seconds)
+            WHERE d.id = p.id AND d.state IN ('pending', 'retrying')
+            """, [deliveryIDs, seconds])
     }
 
     /// Paused deliveries of a resumed webhook become pending, due at once.
     @discardableResult
-    public func releasePaused(webhookID: String) throws(PostgresError) -> [DueDelivery] {
+    public func releasePaused(webhookID: String) throws(PostgresError) -> [JobTicket] {
         let rows = try connection.query("""
             UPDATE deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
             WHERE webhook_id = $1 AND state = 'paused'
-            RETURNING id, attempts + 1
+            RETURNING id, webhook_id, attempts + 1
             """, [webhookID])
-        return rows.map { DueDelivery(id: $0[0].text ?? "", attempt: (try? $0[1].decode(Int.self)) ?? 1) }
+        return rows.map { JobTicket(deliveryID: $0[0].text ?? "", webhookID: $0[1].text ?? "", attempt: (try? $0[2].decode(Int.self)) ?? 1) }
     }
 }

@@ -7,9 +7,9 @@ enum Parking {
     static func message(_ message: AMQPDelivery, queue: String, reason: String) -> AMQPMessage {
         var properties = message.properties
         properties.persistent = true
-        properties.headers["x-herald-reason"] = .string(reason)
-        properties.headers["x-herald-original-exchange"] = .string(message.exchange)
-        properties.headers["x-herald-original-routing-key"] = .string(message.routingKey)
+        properties.headers["x-herald-reason"] = .string(HeaderText.bounded(reason))
+        properties.headers["x-herald-original-exchange"] = .string(HeaderText.bounded(message.exchange, limit: 255))
+        properties.headers["x-herald-original-routing-key"] = .string(HeaderText.bounded(message.routingKey, limit: 255))
         properties.headers["x-herald-parked-at"] = .string(Timestamp.nowISO8601())
         return AMQPMessage(exchange: "", routingKey: queue, body: message.body, properties: properties, mandatory: false)
     }

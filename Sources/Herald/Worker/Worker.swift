@@ -24,33 +24,37 @@ public struct Worker: HeraldService {
 
     public func run(stop: StopSignal) throws {
         let watcher = WebhookWatcher(configuration: configuration.base, logger: logger)
-        var webhooks: [String: Webhook] = [:]
+        var webhooks: [Webhook] = []
         var backoff = Duration.milliseconds(200)
-        var stats = WorkerStats()
         while !stop.isStopped {
             do {
-                if webhooks.isEmpty {
-                    webhooks = Dictionary(try watcher.load(stop: stop).webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-                }
-                let session = try WorkerSession(configuration: configuration, logger: logger, stop: stop, webhooks: webhooks)
-                backoff = .milliseconds(200)
-                try session.run(watcher: watcher, stats: &stats)
-                webhooks = session.webhooks
+                webhooks = try watcher.load(stop: stop).webhooks
+                break
             } catch {
-                if stop.isStopped { break }
-                logger.error("worker connection failed; unacked jobs will be redelivered", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                if stop.isStopped { return }
+                logger.error("webhooks cannot be loaded; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
                 stop.sleep(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
+        guard !stop.isStopped else { return }
+        var stats = WorkerStats()
+        let session = try WorkerSession(configuration: configuration, logger: logger, stop: stop, watcher: watcher,
+                                        webhooks: Dictionary(webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }))
+        session.run(stats: &stats)
         stats.log(logger, force: true)
     }
 }
 
-/// One connected life of a worker: its connections, what is in flight, what waits to be written.
+/// A worker's life: the requests in flight and the outcomes not yet written outlive any one
+/// connection. When RabbitMQ or PostgreSQL goes away, requests already sent finish, answers already
+/// received are kept and written when the database is back, retry and dead-letter messages are
+/// published when the broker is back; only acks of a lost channel are forgotten (the broker
+/// redelivers those jobs, and the claim recognises them).
 final class WorkerSession {
     struct InFlight {
         var deliveryTag: UInt64
+        var generation: Int
         var claimed: ClaimedDelivery
         var webhook: Webhook
         var startedAt: Int64
@@ -58,24 +62,40 @@ final class WorkerSession {
         var requestHeaders: String
     }
 
+    /// Work that waits to be written, published and acked, in that order.
     struct Pending {
-        var deliveryTag: UInt64
+        /// The job's delivery tag on channel `generation`, or nil (nothing to ack).
+        var deliveryTag: UInt64?
+        var generation: Int
+        /// The attempt to record (nil once recorded, or when there is none).
         var outcome: AttemptOutcome?
+        /// A message to publish once the outcome is recorded, and the delay queue it goes through.
         var message: AMQPMessage?
-        var ack: Bool
+        var delaySeconds: Int = 0
+        /// The message is the job itself moved elsewhere (parked, deferred): when its channel is
+        /// lost the broker redelivers the job, so the copy must not be published too.
+        var replacesJob = false
+        /// A row to push back in time (a job waiting out a rate limit).
+        var postpone: (id: String, seconds: Int)?
+        var ack = true
     }
 
     let configuration: WorkerConfiguration
     let logger: Logger
     let stop: StopSignal
-    let amqp: AMQPConnection
-    let database: PostgresConnection
-    let store: DeliveryStore
+    let watcher: WebhookWatcher
     let curl: CurlMulti
     let topology: Topology
+    let messages: JobMessages
     let builder: RequestBuilder
     let tokens: OAuthTokenCache
     var webhooks: [String: Webhook]
+    var amqp: AMQPConnection?
+    /// Counts AMQP connections: a delivery tag is only valid on the channel that gave it.
+    var generation = 0
+    var database: PostgresConnection?
+    var amqpRetry = Reconnect()
+    var databaseRetry = Reconnect()
     var inFlight: [UInt64: InFlight] = [:]
     var nextRequestID: UInt64 = 1
     var pending: [Pending] = []
@@ -85,47 +105,43 @@ final class WorkerSession {
     var consuming = true
     var lastWebhookPoll = ContinuousClock.now
     var rng = SystemRandomNumberGenerator()
-    var watcher: WebhookWatcher?
 
-    init(configuration: WorkerConfiguration, logger: Logger, stop: StopSignal, webhooks: [String: Webhook]) throws {
+    init(configuration: WorkerConfiguration, logger: Logger, stop: StopSignal, watcher: WebhookWatcher,
+         webhooks: [String: Webhook]) throws {
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
+        self.watcher = watcher
         self.webhooks = webhooks
-        amqp = try Connections.amqp(configuration.base, name: "worker", logger: logger, stop: stop)
-        database = try Connections.postgres(configuration.base, logger: logger, stop: stop)
-        store = DeliveryStore(connection: database)
         curl = try CurlMulti(maxTotalConnections: max(configuration.concurrency * 2, 64))
         topology = Topology(names: configuration.base.topology)
+        messages = JobMessages(names: configuration.base.topology)
         builder = RequestBuilder(allowPrivateNetworks: configuration.base.allowPrivateNetworks)
         tokens = OAuthTokenCache(allowPrivateNetworks: configuration.base.allowPrivateNetworks)
-        try topology.declareDeliveries(on: amqp)
-        try amqp.enableConfirms()
-        try amqp.setPrefetch(UInt16(min(configuration.concurrency + configuration.flushBatch, 65_535)))
-        try amqp.consume(queue: topology.names.deliverQueue, consumerTag: "\(configuration.base.instanceName)-deliver")
-        logger.info("delivering", metadata: ["queue": "\(topology.names.deliverQueue)", "concurrency": "\(configuration.concurrency)"])
     }
 
     deinit {
-        amqp.close()
-        database.close()
+        amqp?.close()
+        database?.close()
     }
 
-    func run(watcher: WebhookWatcher, stats: inout WorkerStats) throws {
-        self.watcher = watcher
+    var consumerTag: String { "\(configuration.base.instanceName)-deliver" }
+
+    func run(stats: inout WorkerStats) {
         var drainDeadline: ContinuousClock.Instant?
         while true {
             if stop.isStopped && drainDeadline == nil {
                 drainDeadline = .now + configuration.drainTimeout
                 consuming = false
-                try? amqp.cancel(consumerTag: "\(configuration.base.instanceName)-deliver")
+                if let amqp { do { try amqp.cancel(consumerTag: consumerTag) } catch { amqpLost(error) } }
                 logger.info("stopping: finishing in-flight deliveries", metadata: ["in_flight": "\(inFlight.count)"])
             }
             if let deadline = drainDeadline, inFlight.isEmpty || ContinuousClock.now > deadline {
-                try handBack(stats: &stats)
-                try flush(stats: &stats, force: true)
+                handBack(stats: &stats)
+                finalFlush(stats: &stats)
                 return
             }
+            connect()
             if ContinuousClock.now - lastWebhookPoll > .milliseconds(100) {
                 lastWebhookPoll = .now
                 if let fresh = watcher.poll(stop: stop) {
@@ -133,30 +149,91 @@ final class WorkerSession {
                     logger.info("webhooks reloaded", metadata: ["webhooks": "\(webhooks.count)"])
                 }
             }
-            // Take new jobs while there is room.
-            let room = configuration.concurrency - inFlight.count
-            if consuming && room > 0 {
-                let wait: Duration = inFlight.isEmpty && pending.isEmpty ? .milliseconds(50) : .zero
-                let jobs = try amqp.deliveries(max: room, timeout: wait)
-                if !jobs.isEmpty { try start(jobs, stats: &stats) }
-            } else {
-                try amqp.poll(timeout: .zero)   // keeps heartbeats and confirms flowing while full
-            }
+            takeJobs(stats: &stats)
             // Drive transfers; wake up early when the broker has something for us.
             if curl.inFlight > 0 {   // deliveries, and notifications that are not deliveries
-                let timeout: Duration = amqp.hasBufferedInput || !pending.isEmpty ? .milliseconds(1) : .milliseconds(20)
-                let result = curl.perform(timeout: timeout, extraDescriptors: consuming ? [amqp.socketDescriptor] : [])
+                let busy = (amqp?.hasBufferedInput ?? false) || !pending.isEmpty
+                let extra = consuming && database != nil ? amqp.map { [$0.socketDescriptor] } ?? [] : []
+                let result = curl.perform(timeout: busy ? .milliseconds(1) : .milliseconds(20), extraDescriptors: extra)
                 for completion in result.completions { complete(completion, stats: &stats) }
+            } else if amqp == nil || database == nil {
+                stop.sleep(.milliseconds(50))
             }
-            try flush(stats: &stats, force: false)
+            flush(stats: &stats, force: false)
             stats.inFlight = inFlight.count
             stats.log(logger)
         }
     }
 
+    // MARK: connections
+
+    /// (Re)opens what is missing, one try per backoff step, without blocking the transfers.
+    private func connect() {
+        if amqp == nil, amqpRetry.due {
+            do {
+                let connection = try Connections.openAMQP(configuration.base, name: "worker")
+                try topology.declareDeliveries(on: connection)
+                try connection.enableConfirms()
+                try connection.setPrefetch(UInt16(min(configuration.concurrency + configuration.flushBatch, 65_535)))
+                if consuming { try connection.consume(queue: topology.names.deliverQueue, consumerTag: consumerTag) }
+                amqp = connection
+                generation += 1
+                declaredDelays = []
+                amqpRetry.succeeded()
+                logger.info("delivering", metadata: ["queue": "\(topology.names.deliverQueue)", "concurrency": "\(configuration.concurrency)"])
+            } catch {
+                amqpRetry.failed()
+                logger.warning("RabbitMQ not reachable; in-flight deliveries continue", metadata: ["error": "\(error)", "retry_in": "\(amqpRetry.delay)"])
+            }
+        }
+        if database == nil, databaseRetry.due {
+            do {
+                database = try PostgresConnection(configuration.base.databaseURL)
+                databaseRetry.succeeded()
+            } catch {
+                databaseRetry.failed()
+                logger.warning("PostgreSQL not reachable; outcomes are kept until it is back", metadata: ["error": "\(error)", "retry_in": "\(databaseRetry.delay)"])
+            }
+        }
+    }
+
+    private func amqpLost(_ error: any Error) {
+        guard let connection = amqp else { return }
+        logger.error("RabbitMQ connection lost; unacked jobs will be redelivered, in-flight deliveries continue", metadata: ["error": "\(error)"])
+        connection.close()
+        amqp = nil
+        amqpRetry.failed()
+    }
+
+    private func databaseLost(_ error: any Error) {
+        guard let connection = database else { return }
+        logger.error("PostgreSQL connection lost; outcomes are kept until it is back", metadata: ["error": "\(error)"])
+        connection.close()
+        database = nil
+        databaseRetry.failed()
+    }
+
     // MARK: starting
 
-    private func start(_ jobs: [AMQPDelivery], stats: inout WorkerStats) throws {
+    /// Takes new jobs while there is room — only with both servers there (a job is claimed first).
+    private func takeJobs(stats: inout WorkerStats) {
+        guard let amqp else { return }
+        do {
+            let room = configuration.concurrency - inFlight.count
+            if consuming && room > 0 && database != nil {
+                let wait: Duration = inFlight.isEmpty && pending.isEmpty ? .milliseconds(50) : .zero
+                let jobs = try amqp.deliveries(max: room, timeout: wait)
+                if !jobs.isEmpty { start(jobs, stats: &stats) }
+            } else {
+                try amqp.poll(timeout: .zero)   // keeps heartbeats and confirms flowing while full
+            }
+        } catch {
+            amqpLost(error)
+        }
+    }
+
+    private func start(_ jobs: [AMQPDelivery], stats: inout WorkerStats) {
+        guard let database else { return }
         var valid: [(AMQPDelivery, DeliveryJob)] = []
         let nowSeconds = Double(Timestamp.nowUnixMilliseconds()) / 1000
         for message in jobs {
@@ -168,12 +245,13 @@ final class WorkerSession {
                 continue
             }
             // Over its rate limit: back to a short delay queue, unclaimed (no attempt is used up).
-            if case .string(let webhookID)? = message.properties.headers["webhook_id"],
+            if let webhookID = JobMessages.webhookID(of: message.properties),
                let webhook = webhooks[webhookID], let perMinute = webhook.rateLimitPerMinute {
                 let wait = limiter.take(key: webhookID, perMinute: perMinute, now: nowSeconds)
                 if wait > 0 {
                     stats.rateLimited += 1
-                    defer_(message, job: job, seconds: RateLimitDelay.bucket(for: wait))
+                    let seconds = RateLimitDelay.bucket(for: wait)
+                    later(message, job: job, webhookID: webhookID, seconds: seconds, postpone: true)
                     continue
                 }
             }
@@ -181,23 +259,43 @@ final class WorkerSession {
         }
         guard !valid.isEmpty else { return }
         let leases = valid.map { pair -> Int in
-            let headerWebhook: String? = if case .string(let id)? = pair.0.properties.headers["webhook_id"] { id } else { nil }
-            let webhook = headerWebhook.flatMap { webhooks[$0] }
+            let webhook = JobMessages.webhookID(of: pair.0.properties).flatMap { webhooks[$0] }
             return ((webhook?.connectTimeoutMilliseconds ?? 10_000) + (webhook?.responseTimeoutMilliseconds ?? 30_000)) / 1000 + 10
         }
-        let claimed = try store.claim(valid.map(\.1), leaseSeconds: leases)
-        let byID = Dictionary(claimed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let claim: (claimed: [ClaimedDelivery], unclaimed: [UnclaimedJob])
+        do {
+            claim = try DeliveryStore(connection: database).claim(valid.map(\.1), leaseSeconds: leases)
+        } catch {
+            // Nothing was claimed: the jobs go back to the queue and come again when the database is back.
+            databaseLost(error)
+            for (message, _) in valid { enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation, ack: false)) }
+            return
+        }
+        let byID = Dictionary(claim.claimed.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let unclaimed = Dictionary(claim.unclaimed.map { ($0.deliveryID, $0.reason) }, uniquingKeysWith: { a, _ in a })
         // A job for a webhook we believe paused, disabled or unknown: our copy may be older than the
         // change that sent the job (a resume), so ask PostgreSQL before parking anything.
-        if claimed.contains(where: { webhooks[$0.webhookID]?.status != .active }), let fresh = watcher?.reloadNow(stop: stop) {
+        if claim.claimed.contains(where: { webhooks[$0.webhookID]?.status != .active }), let fresh = watcher.reloadNow(stop: stop) {
             webhooks = Dictionary(fresh.webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         }
         let now = Timestamp.nowUnixMilliseconds()
         for (message, job) in valid {
-            guard let delivery = byID[job.deliveryID], delivery.attempt == job.attempt else {
-                stats.duplicates += 1
-                logger.debug("duplicate job dropped", metadata: ["delivery_id": "\(job.deliveryID)", "attempt": "\(job.attempt)"])
-                enqueue(Pending(deliveryTag: message.deliveryTag, outcome: nil, message: nil, ack: true))
+            guard let delivery = byID[job.deliveryID] else {
+                switch unclaimed[job.deliveryID] ?? .duplicate {
+                case .heldElsewhere(let seconds):
+                    // Another worker holds this attempt: the job comes back when that lease ends, and is
+                    // either a duplicate then or takes over the abandoned attempt.
+                    stats.deferred += 1
+                    let webhookID = JobMessages.webhookID(of: message.properties) ?? ""
+                    later(message, job: job, webhookID: webhookID, seconds: DelayBuckets.covering(seconds), postpone: false)
+                case .duplicate:
+                    stats.duplicates += 1
+                    logger.debug("duplicate job dropped", metadata: ["delivery_id": "\(job.deliveryID)", "attempt": "\(job.attempt)"])
+                    enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation))
+                case .unknown:
+                    stats.invalid += 1
+                    park(message, in: topology.names.invalidQueue, reason: "no delivery \(job.deliveryID) in this database")
+                }
                 continue
             }
             guard let webhook = webhooks[delivery.webhookID] else {
@@ -232,8 +330,8 @@ final class WorkerSession {
                 let id = nextRequestID
                 nextRequestID += 1
                 try curl.add(built.request, id: id)
-                inFlight[id] = InFlight(deliveryTag: message.deliveryTag, claimed: delivery, webhook: webhook, startedAt: now,
-                                        started: .now, requestHeaders: built.loggedHeaders)
+                inFlight[id] = InFlight(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery, webhook: webhook,
+                                        startedAt: now, started: .now, requestHeaders: built.loggedHeaders)
             } catch let error as HTTPError {
                 fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now, reason: error.description, stats: &stats,
                      permanent: error.code == .invalidRequest || error.code == .blockedAddress)
@@ -273,7 +371,8 @@ final class WorkerSession {
             succeeded: verdict == .succeeded, error: errorText, requestHeaders: flight.requestHeaders,
             responseHeaders: responseHeaders, responseBody: responseBody, nextState: .succeeded,
             nextAttemptInSeconds: nil, dropPayload: false, wasSent: true)
-        var message: AMQPMessage?
+        var item = Pending(deliveryTag: flight.deliveryTag, generation: flight.generation)
+        let ticket = JobTicket(deliveryID: flight.claimed.id, webhookID: webhook.id, attempt: flight.claimed.attempt)
         if verdict == .succeeded {
             stats.succeeded += 1
             logger.debug("delivered", metadata: ["delivery_id": "\(flight.claimed.id)", "webhook_id": "\(webhook.id)", "attempt": "\(flight.claimed.attempt)", "status": "\(status ?? 0)"])
@@ -282,19 +381,21 @@ final class WorkerSession {
             stats.retried += 1
             outcome.nextState = .retrying
             outcome.nextAttemptInSeconds = delay
-            message = retryMessage(deliveryID: flight.claimed.id, webhookID: webhook.id, attempt: flight.claimed.attempt + 1, delay: delay)
+            item.message = messages.job(JobTicket(deliveryID: ticket.deliveryID, webhookID: ticket.webhookID, attempt: ticket.attempt + 1),
+                                        delaySeconds: delay)
+            item.delaySeconds = delay
             logger.warning("delivery failed; retrying", metadata: ["delivery_id": "\(flight.claimed.id)", "webhook_id": "\(webhook.id)",
                                                                     "attempt": "\(flight.claimed.attempt)", "retry_in_s": "\(delay)", "error": "\(errorText ?? "")"])
         } else {
             stats.failed += 1
             outcome.nextState = .failed
             outcome.dropPayload = !webhook.keepFailedPayloads
-            message = deadMessage(deliveryID: flight.claimed.id, webhookID: webhook.id, attempt: flight.claimed.attempt,
-                                  reason: errorText ?? "failed", status: status)
+            item.message = messages.dead(ticket, reason: errorText ?? "failed", status: status)
             logger.error("delivery failed for good; parked in \(topology.names.deadQueue)", metadata: [
                 "delivery_id": "\(flight.claimed.id)", "webhook_id": "\(webhook.id)", "attempt": "\(flight.claimed.attempt)", "error": "\(errorText ?? "")"])
         }
-        enqueue(Pending(deliveryTag: flight.deliveryTag, outcome: outcome, message: message, ack: true))
+        item.outcome = outcome
+        enqueue(item)
     }
 
     /// An attempt that failed before any request went out (cannot be built): recorded as an attempt.
@@ -305,19 +406,22 @@ final class WorkerSession {
             deliveryID: delivery.id, attempt: delivery.attempt, webhookID: webhook.id, startedAtMilliseconds: startedAt,
             durationMilliseconds: 0, statusCode: nil, succeeded: false, error: reason, requestHeaders: nil, responseHeaders: nil,
             responseBody: nil, nextState: .failed, nextAttemptInSeconds: nil, dropPayload: !webhook.keepFailedPayloads, wasSent: true)
-        var message: AMQPMessage?
+        var item = Pending(deliveryTag: tag, generation: generation)
+        let ticket = JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt)
         if let delay = AttemptClassifier.nextDelay(after: delivery.attempt, verdict: verdict, policy: webhook.retry, random: 0.5) {
             stats.retried += 1
             outcome.nextState = .retrying
             outcome.nextAttemptInSeconds = delay
             outcome.dropPayload = false
-            message = retryMessage(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt + 1, delay: delay)
+            item.message = messages.job(JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt + 1), delaySeconds: delay)
+            item.delaySeconds = delay
         } else {
             stats.failed += 1
-            message = deadMessage(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt, reason: reason, status: nil)
+            item.message = messages.dead(ticket, reason: reason, status: nil)
         }
         logger.warning("delivery could not be sent", metadata: ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "error": "\(reason)"])
-        enqueue(Pending(deliveryTag: tag, outcome: outcome, message: message, ack: true))
+        item.outcome = outcome
+        enqueue(item)
     }
 
     /// A claimed job that is not sent (webhook paused, disabled or gone): the attempt is given back.
@@ -326,56 +430,45 @@ final class WorkerSession {
             deliveryID: delivery.id, attempt: delivery.attempt, webhookID: delivery.webhookID, startedAtMilliseconds: 0,
             durationMilliseconds: 0, statusCode: nil, succeeded: false, error: reason, requestHeaders: nil, responseHeaders: nil,
             responseBody: nil, nextState: state, nextAttemptInSeconds: nil, dropPayload: false, wasSent: false)
-        enqueue(Pending(deliveryTag: tag, outcome: outcome, message: nil, ack: true))
+        enqueue(Pending(deliveryTag: tag, generation: generation, outcome: outcome))
     }
 
-    /// Stopping with deliveries still in flight: cancel them and give their attempts back, so the
-    /// requeued jobs are claimed at once by another worker.
-    private func handBack(stats: inout WorkerStats) throws {
+    /// Stopping with deliveries still in flight: the requests are cancelled, but each may already
+    /// have reached its receiver, so each is recorded as an interrupted attempt and its next attempt
+    /// is queued at once (another worker takes it). Nothing sent goes unrecorded.
+    private func handBack(stats: inout WorkerStats) {
         guard !inFlight.isEmpty else { return }
         _ = curl.cancelAll()
-        logger.warning("handing back in-flight deliveries", metadata: ["count": "\(inFlight.count)"])
+        logger.warning("drain time over: recording in-flight deliveries as interrupted and queueing their next attempt",
+                       metadata: ["count": "\(inFlight.count)"])
+        let now = ContinuousClock.now
         for (_, flight) in inFlight {
+            let elapsed = now - flight.started
             let outcome = AttemptOutcome(
-                deliveryID: flight.claimed.id, attempt: flight.claimed.attempt, webhookID: flight.webhook.id, startedAtMilliseconds: 0,
-                durationMilliseconds: 0, statusCode: nil, succeeded: false, error: "handed back at worker shutdown", requestHeaders: nil,
-                responseHeaders: nil, responseBody: nil, nextState: .retrying, nextAttemptInSeconds: 0, dropPayload: false, wasSent: false)
-            pending.append(Pending(deliveryTag: flight.deliveryTag, outcome: outcome, message: nil, ack: false))
+                deliveryID: flight.claimed.id, attempt: flight.claimed.attempt, webhookID: flight.webhook.id,
+                startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000, statusCode: nil,
+                succeeded: false, error: "interrupted: the worker stopped before the response arrived; the receiver may have received it",
+                requestHeaders: flight.requestHeaders, responseHeaders: nil, responseBody: nil, nextState: .retrying,
+                nextAttemptInSeconds: 0, dropPayload: false, wasSent: true)
+            let next = JobTicket(deliveryID: flight.claimed.id, webhookID: flight.webhook.id, attempt: flight.claimed.attempt + 1)
+            stats.interrupted += 1
+            enqueue(Pending(deliveryTag: flight.deliveryTag, generation: flight.generation, outcome: outcome, message: messages.job(next)))
         }
         inFlight.removeAll()
     }
 
     // MARK: messages
 
-    private func retryMessage(deliveryID: String, webhookID: String, attempt: Int, delay: Int) -> AMQPMessage {
-        AMQPMessage(exchange: topology.names.retryExchange, routingKey: topology.names.retryRoutingKey(delaySeconds: delay),
-                    body: DeliveryJob(deliveryID: deliveryID, attempt: attempt).encoded(),
-                    properties: AMQPProperties(contentType: "application/json", messageID: deliveryID, persistent: true,
-                                               headers: ["webhook_id": .string(webhookID), "attempt": .int(Int64(attempt))]),
-                    mandatory: true)
-    }
-
-    private func deadMessage(deliveryID: String, webhookID: String, attempt: Int, reason: String, status: Int?) -> AMQPMessage {
-        var headers: AMQPTable = ["webhook_id": .string(webhookID), "attempt": .int(Int64(attempt)),
-                                  "x-herald-reason": .string(reason), "x-herald-parked-at": .string(Timestamp.nowISO8601())]
-        if let status { headers["x-herald-last-status"] = .int(Int64(status)) }
-        return AMQPMessage(exchange: "", routingKey: topology.names.deadQueue,
-                           body: DeliveryJob(deliveryID: deliveryID, attempt: attempt).encoded(),
-                           properties: AMQPProperties(contentType: "application/json", messageID: deliveryID, persistent: true, headers: headers),
-                           mandatory: true)
-    }
-
     private func park(_ message: AMQPDelivery, in queue: String, reason: String) {
-        enqueue(Pending(deliveryTag: message.deliveryTag, outcome: nil, message: Parking.message(message, queue: queue, reason: reason), ack: true))
+        enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation,
+                        message: Parking.message(message, queue: queue, reason: reason), replacesJob: true))
     }
 
-    private func defer_(_ message: AMQPDelivery, job: DeliveryJob, seconds: Int) {
-        var properties = message.properties
-        properties.persistent = true
-        enqueue(Pending(deliveryTag: message.deliveryTag, outcome: nil,
-                        message: AMQPMessage(exchange: topology.names.retryExchange, routingKey: topology.names.retryRoutingKey(delaySeconds: seconds),
-                                             body: message.body, properties: properties, mandatory: true),
-                        ack: true))
+    /// The same job again after `seconds`, through a delay queue; unclaimed, so no attempt is used.
+    private func later(_ message: AMQPDelivery, job: DeliveryJob, webhookID: String, seconds: Int, postpone: Bool) {
+        let ticket = JobTicket(deliveryID: job.deliveryID, webhookID: webhookID, attempt: job.attempt)
+        enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation, message: messages.job(ticket, delaySeconds: seconds),
+                        delaySeconds: seconds, replacesJob: true, postpone: postpone ? (job.deliveryID, seconds) : nil))
     }
 
     private func enqueue(_ item: Pending) {
@@ -386,41 +479,84 @@ final class WorkerSession {
     // MARK: flushing
 
     /// Writes outcomes (one transaction), publishes retries and parked jobs (confirmed), then acks.
-    private func flush(stats: inout WorkerStats, force: Bool) throws {
+    /// What a lost server prevents stays pending and is done when it is back: an outcome is written
+    /// once, a message is published after its outcome is durable, a job is acked after both.
+    private func flush(stats: inout WorkerStats, force: Bool) {
         guard !pending.isEmpty else { return }
         if !force, pending.count < configuration.flushBatch, let oldest = oldestPending,
            ContinuousClock.now - oldest < configuration.flushInterval {
             return
         }
-        let batch = pending
-        pending.removeAll(keepingCapacity: true)
-        oldestPending = nil
-        let outcomes = batch.compactMap(\.outcome)
-        if !outcomes.isEmpty {
-            let paused = try store.record(outcomes, worker: configuration.base.instanceName)
-            for webhook in paused {
-                logger.error("webhook paused after consecutive failures", metadata: [
-                    "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)", "consecutive_failures": "\(webhook.failures)"])
-                stats.paused += 1
-                notifyPaused(webhookID: webhook.id, name: webhook.name, failures: webhook.failures)
+        // 1. PostgreSQL: attempts and states, and rows that wait out a rate limit.
+        let outcomes = pending.compactMap(\.outcome)
+        let postpones = pending.compactMap(\.postpone)
+        if !outcomes.isEmpty || !postpones.isEmpty {
+            guard let database else { return }
+            do {
+                let store = DeliveryStore(connection: database)
+                let paused = try store.record(outcomes, worker: configuration.base.instanceName)
+                try store.postpone(postpones.map(\.id), seconds: postpones.map(\.seconds))
+                for index in pending.indices {
+                    pending[index].outcome = nil
+                    pending[index].postpone = nil
+                }
+                for webhook in paused {
+                    logger.error("webhook paused after consecutive failures", metadata: [
+                        "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)", "consecutive_failures": "\(webhook.failures)"])
+                    stats.paused += 1
+                    webhooks[webhook.id]?.status = .paused   // our copy, until the reload confirms it
+                    notifyPaused(webhookID: webhook.id, name: webhook.name, failures: webhook.failures)
+                }
+            } catch {
+                databaseLost(error)
+                return
             }
         }
-        let messages = batch.compactMap(\.message)
-        if !messages.isEmpty {
-            for message in messages where message.exchange == topology.names.retryExchange {
-                let delay = Int(message.routingKey.dropLast()) ?? 0
-                if !declaredDelays.contains(delay) {
+        // 2. RabbitMQ: retries, dead letters, parked and deferred jobs, confirmed; then the acks.
+        guard let amqp else { return }
+        let current = generation
+        let outgoing = pending.filter { $0.message != nil && !($0.replacesJob && $0.generation != current) }
+        do {
+            if !outgoing.isEmpty {
+                for delay in Set(outgoing.map(\.delaySeconds)) where delay > 0 && !declaredDelays.contains(delay) {
                     try topology.declareRetryQueue(delaySeconds: delay, on: amqp)
                     declaredDelays.insert(delay)
                 }
+                let returned = try amqp.publishConfirmed(outgoing.compactMap(\.message), window: 4096, timeout: .seconds(60))
+                for r in returned {
+                    logger.error("message unroutable; the reconciler will republish the delivery", metadata: ["routing_key": "\(r.routingKey)", "reply": "\(r.replyText)"])
+                }
             }
-            let returned = try amqp.publishConfirmed(messages, window: 4096, timeout: .seconds(60))
-            for r in returned {
-                logger.error("message unroutable; the reconciler will republish the delivery", metadata: ["routing_key": "\(r.routingKey)", "reply": "\(r.replyText)"])
+            for item in pending where item.generation == current {
+                guard let tag = item.deliveryTag else { continue }
+                if item.ack { try amqp.ack(tag) } else { try amqp.nack(tag, requeue: true) }
+            }
+        } catch {
+            amqpLost(error)
+            // Published messages may go out again after the reconnect: a duplicate job claims nothing.
+            for index in pending.indices { pending[index].deliveryTag = nil }
+            return
+        }
+        pending.removeAll(keepingCapacity: true)
+        oldestPending = nil
+    }
+
+    /// The last writes before exit: servers that are away get a few seconds to come back. What
+    /// still cannot be written is not lost: the claims expire and the jobs are redelivered.
+    private func finalFlush(stats: inout WorkerStats) {
+        let deadline = ContinuousClock.now + .seconds(10)
+        let stopless = StopSignal()   // `stop` is already set: its sleep would not wait
+        while !pending.isEmpty, ContinuousClock.now < deadline {
+            connect()
+            flush(stats: &stats, force: true)
+            if !pending.isEmpty { stopless.sleep(.milliseconds(100)) }
+            while curl.inFlight > 0, ContinuousClock.now < deadline {   // notifications still going out
+                _ = curl.perform(timeout: .milliseconds(50))
             }
         }
-        for item in batch {
-            if item.ack { try amqp.ack(item.deliveryTag) } else { try amqp.nack(item.deliveryTag, requeue: true) }
+        if !pending.isEmpty {
+            logger.error("could not write everything before exit; the claims expire and the jobs are redelivered",
+                         metadata: ["pending": "\(pending.count)"])
         }
     }
 
@@ -443,6 +579,28 @@ final class WorkerSession {
             logger.warning("pause notification could not be sent", metadata: ["webhook_id": "\(webhookID)", "error": "\(error)"])
         }
     }
+}
+
+/// A connection that is away is tried again after a growing pause (200 ms, doubling, at most 5 s).
+struct Reconnect {
+    private(set) var delay = Duration.zero
+    private var next = ContinuousClock.now
+
+    var due: Bool { ContinuousClock.now >= next }
+    mutating func failed() {
+        delay = delay == .zero ? .milliseconds(200) : min(delay * 2, .seconds(5))
+        next = .now + delay
+    }
+    mutating func succeeded() {
+        delay = .zero
+        next = .now
+    }
+}
+
+/// Deferred jobs wait in one of a few delay queues: the shortest that covers the wait.
+enum DelayBuckets {
+    static let seconds = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600]
+    static func covering(_ wait: Int) -> Int { seconds.first { $0 >= wait } ?? wait }
 }
 
 /// Rate-limited jobs wait in one of a few delay queues, the shortest that covers the wait.
@@ -471,6 +629,8 @@ struct WorkerStats {
     var retried = 0
     var failed = 0
     var duplicates = 0
+    var deferred = 0
+    var interrupted = 0
     var invalid = 0
     var rateLimited = 0
     var paused = 0
@@ -485,6 +645,7 @@ struct WorkerStats {
         let seconds = elapsed.inSeconds
         logger.info("worker progress", metadata: [
             "succeeded": "\(succeeded)", "retried": "\(retried)", "failed": "\(failed)", "duplicates_dropped": "\(duplicates)",
+            "deferred_held_elsewhere": "\(deferred)", "interrupted": "\(interrupted)",
             "rate_limited": "\(rateLimited)", "invalid": "\(invalid)", "in_flight": "\(inFlight)",
             "attempts_per_s": "\(seconds > 0 ? Int(Double(done - lastDone) / seconds) : 0)",
         ])

@@ -12,8 +12,11 @@ public struct WorkerConfiguration: Sendable {
     /// Run the reconciler in this process too.
     public var reconcile: Bool
     public var reconcileInterval: Duration
-    /// A delivery due this long without being claimed is presumed lost and republished.
+    /// A delivery due this long without being claimed (or a claim this long past its lease) is
+    /// presumed lost and republished, while the delivery queue holds no backlog.
     public var reconcileGraceSeconds: Int
+    /// The same while a backlog is queued (the job may simply be waiting its turn).
+    public var reconcileBacklogGraceSeconds: Int
 
     public init(base: HeraldConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         self.base = base
@@ -22,7 +25,8 @@ public struct WorkerConfiguration: Sendable {
         flushInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_MS", default: 10, range: 1...5000))
         drainTimeout = .seconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_DRAIN_S", default: 30, range: 0...3600))
         reconcile = try HeraldConfiguration.bool(environment, "HERALD_RECONCILE", default: true)
-        reconcileInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_RECONCILE_INTERVAL_MS", default: 5000, range: 100...3_600_000))
-        reconcileGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_GRACE_S", default: 300, range: 0...86_400)
+        reconcileInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_RECONCILE_INTERVAL_MS", default: 2000, range: 100...3_600_000))
+        reconcileGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_GRACE_S", default: 10, range: 0...86_400)
+        reconcileBacklogGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_BACKLOG_GRACE_S", default: 300, range: 0...86_400)
     }
 }

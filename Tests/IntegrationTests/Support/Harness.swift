@@ -87,6 +87,14 @@ final class Harness: @unchecked Sendable {
         start(Herald.buildWorker(config, logger: logger))
     }
 
+    /// A worker with settings of the test's choosing.
+    func startWorker(_ configure: (inout WorkerConfiguration) -> Void) throws {
+        var config = try WorkerConfiguration(base: configuration, environment: [:])
+        config.drainTimeout = .seconds(5)
+        configure(&config)
+        start(Herald.buildWorker(config, logger: logger))
+    }
+
     private func start(_ group: ServiceGroup) {
         let thread = Thread { try? group.run(handleSignals: false) }
         thread.start()
