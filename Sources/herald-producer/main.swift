@@ -86,7 +86,8 @@ struct HeraldProducer: ParsableCommand {
             }
             var generator = EventGenerator(seed: seed, tenants: tenants.split(separator: ",").map(String.init), types: typeList,
                                            targetPayloadBytes: payloadBytes)
-            let publisher = try connection.publisher(try connection.configuration())
+            let configuration = try connection.configuration()
+            let publisher = ReconnectingPublisher(configuration: configuration, logger: Herald.logger("herald.producer", configuration: configuration))
             let start = Date()
             var sent = 0
             var lastProgress = Date.distantPast
