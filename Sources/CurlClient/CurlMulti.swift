@@ -39,6 +39,18 @@ public final class CurlMulti {
         guard ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(request.method) else {
             throw HTTPError(code: .invalidRequest, message: "method \(request.method) is not supported")
         }
+        // Checked as bytes: "\r\n" is one Swift Character, and curl would send what it is given.
+        guard !request.url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            throw HTTPError(code: .invalidRequest, message: "the URL contains spaces or control characters")
+        }
+        for header in request.headers {
+            guard HTTPHeader.isValidName(header.name) else {
+                throw HTTPError(code: .invalidRequest, message: "header name \"\(header.name.prefix(64))\" is not a valid HTTP token")
+            }
+            guard HTTPHeader.isValidValue(header.value) else {
+                throw HTTPError(code: .invalidRequest, message: "header \(header.name): the value contains CR, LF, NUL or another control character")
+            }
+        }
         guard let easy = pool.popLast() ?? curl_easy_init() else {
             throw HTTPError(code: .other, message: "libcurl could not create a request handle")
         }
@@ -62,6 +74,8 @@ public final class CurlMulti {
         _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
         _ = herald_curl_easy_setopt_opensocket_callback(easy, curlOpenSocket)
         _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, context)
+        _ = herald_curl_easy_setopt_prereq_callback(easy, curlPrerequest)
+        _ = herald_curl_easy_setopt_pointer(easy, CURLOPT_PREREQDATA, context)
         switch request.method {
         case "GET": _ = herald_curl_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
         case "HEAD": _ = herald_curl_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
@@ -273,26 +287,48 @@ private func curlOpenSocket(_ context: UnsafeMutableRawPointer?, _ purpose: curl
             let sin6 = raw.loadUnaligned(as: sockaddr_in6.self)
             bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
         }
-        let request = transfer.request
-        let text = IPNetwork.format(bytes)
-        if bytes.isEmpty {
+        if let reason = AddressGuard.refusal(bytes, for: transfer.request) {
             transfer.blocked = true
-            transfer.blockedReason = "address family \(family) is not allowed"
-            return CURL_SOCKET_BAD
-        }
-        if !request.allowedNetworks.isEmpty {
-            guard request.allowedNetworks.contains(where: { $0.contains(bytes) }) else {
-                transfer.blocked = true
-                transfer.blockedReason = "destination \(text) is not in the webhook's allowed networks"
-                return CURL_SOCKET_BAD
-            }
-        } else if !request.allowPrivateNetworks && !IPNetwork.isPublic(bytes) {
-            transfer.blocked = true
-            transfer.blockedReason = "destination \(text) is a private, loopback or reserved address (SSRF guard; set HERALD_ALLOW_PRIVATE_NETWORKS=true to allow)"
+            transfer.blockedReason = reason
             return CURL_SOCKET_BAD
         }
     }
     return socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+}
+
+/// The connection a request is about to use — new or reused from the cache — must satisfy this
+/// request's own policy: a connection opened under a looser one (an allow-listed private address)
+/// is never lent to a request that may not go there.
+private func curlPrerequest(_ context: UnsafeMutableRawPointer?, _ primaryIP: UnsafeMutablePointer<CChar>?,
+                            _ localIP: UnsafeMutablePointer<CChar>?, _ primaryPort: Int32, _ localPort: Int32) -> Int32 {
+    guard let context else { return Int32(CURL_PREREQFUNC_ABORT) }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    guard let primaryIP, let bytes = IPNetwork.parseAddress(String(cString: primaryIP)) else {
+        transfer.blocked = true
+        transfer.blockedReason = "the connected address cannot be checked"
+        return Int32(CURL_PREREQFUNC_ABORT)
+    }
+    if let reason = AddressGuard.refusal(bytes, for: transfer.request) {
+        transfer.blocked = true
+        transfer.blockedReason = reason
+        return Int32(CURL_PREREQFUNC_ABORT)
+    }
+    return Int32(CURL_PREREQFUNC_OK)
+}
+
+/// The SSRF guard's one rule: private, loopback and reserved addresses need the operator's global
+/// switch; a webhook's allow-list can only narrow what that permits, never widen it.
+enum AddressGuard {
+    static func refusal(_ bytes: [UInt8], for request: HTTPRequest) -> String? {
+        let text = IPNetwork.format(bytes)
+        if !request.allowPrivateNetworks && !IPNetwork.isPublic(bytes) {
+            return "destination \(text) is a private, loopback or reserved address (SSRF guard; set HERALD_ALLOW_PRIVATE_NETWORKS=true to allow)"
+        }
+        if !request.allowedNetworks.isEmpty, !request.allowedNetworks.contains(where: { $0.contains(bytes) }) {
+            return "destination \(text) is not in the webhook's allowed networks"
+        }
+        return nil
+    }
 }
 
 extension IPNetwork {

@@ -96,7 +96,6 @@ struct CurlClientTests {
         var byName = HTTPRequest(url: "http://localhost:\(receiver.port)/ok/x")
         byName.allowPrivateNetworks = false
         var allowListed = local(receiver, "/ok/listed")
-        allowListed.allowPrivateNetworks = false
         allowListed.allowedNetworks = [try #require(IPNetwork("127.0.0.0/8"))]
         var notListed = local(receiver, "/ok/x")
         notListed.allowedNetworks = [try #require(IPNetwork("203.0.113.0/24"))]
@@ -107,6 +106,50 @@ struct CurlClientTests {
         #expect { try results[3]?.get() } throws: { ($0 as? HTTPError)?.code == .blockedAddress }
         #expect(try results[4]?.get().status == 200)
         #expect(try receiver.requests().map(\.path).sorted() == ["/ok/allowed", "/ok/listed"])
+    }
+
+    @Test("a webhook's allow-list only narrows the guard: 0.0.0.0/0 does not open loopback")
+    func allowListCannotWiden() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        var everything = local(receiver, "/ok/everything")
+        everything.allowPrivateNetworks = false
+        everything.allowedNetworks = [try #require(IPNetwork("0.0.0.0/0")), try #require(IPNetwork("::/0"))]
+        let results = try run(try CurlMulti(), [everything])
+        #expect { try results[0]?.get() } throws: { ($0 as? HTTPError)?.code == .blockedAddress }
+        #expect(try receiver.requests().isEmpty)
+    }
+
+    @Test("a kept-alive connection opened under a looser policy is not reused by a request the guard refuses")
+    func reuseRechecksTheGuard() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let multi = try CurlMulti()
+        let first = try run(multi, [local(receiver, "/ok/allowed")])   // opens and keeps a connection to 127.0.0.1
+        #expect(try first[0]?.get().status == 200)
+        var strict = local(receiver, "/ok/strict")
+        strict.allowPrivateNetworks = false
+        let second = try run(multi, [strict])
+        #expect { try second[0]?.get() } throws: { ($0 as? HTTPError)?.code == .blockedAddress }
+        #expect(try receiver.requests().map(\.path) == ["/ok/allowed"])
+    }
+
+    @Test("CR, LF and NUL in a header or URL are refused before anything is sent (no request smuggling)")
+    func headerInjectionRefused() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        let multi = try CurlMulti()
+        let smuggle = "1\r\nContent-Length: 0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x"
+        var bad = [local(receiver, "/ok/a"), local(receiver, "/ok/b"), local(receiver, "/ok/c"), local(receiver, "/ok/d")]
+        bad[0].headers.append(HTTPHeader("X-Evil", smuggle))
+        bad[1].headers.append(HTTPHeader("X-Evil\r\nX-Other", "v"))
+        bad[2].headers.append(HTTPHeader("X-Nul", "a\u{0}b"))
+        bad[3].url += "\r\nX: y"
+        for request in bad {
+            #expect { try multi.add(request, id: 1) } throws: { ($0 as? HTTPError)?.code == .invalidRequest }
+        }
+        #expect(multi.inFlight == 0)
+        #expect(try receiver.requests().isEmpty)
     }
 
     @Test("bad URLs and schemes are refused at once")

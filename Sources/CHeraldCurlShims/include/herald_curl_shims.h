@@ -16,4 +16,9 @@ CURLMcode herald_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long v
 /* Callbacks are function pointers, which Swift cannot pass through a void* parameter. */
 CURLcode herald_curl_easy_setopt_write_callback(CURL *handle, CURLoption option, curl_write_callback callback);
 CURLcode herald_curl_easy_setopt_opensocket_callback(CURL *handle, curl_opensocket_callback callback);
+/* Called before every request on its connection, new or reused (curl >= 7.80): the address guard
+   re-checks the connected address there, so a reused connection cannot bypass a stricter policy. */
+typedef int (*herald_curl_prereq_callback)(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                                           int conn_primary_port, int conn_local_port);
+CURLcode herald_curl_easy_setopt_prereq_callback(CURL *handle, herald_curl_prereq_callback callback);
 #endif
