@@ -1,7 +1,8 @@
 #ifndef HERALD_C_OPENSSL_SHIM_H
 #define HERALD_C_OPENSSL_SHIM_H
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/err.h>
 #include <openssl/crypto.h>

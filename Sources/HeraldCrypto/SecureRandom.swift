@@ -13,7 +13,7 @@ public enum SecureRandom {
 
 /// A cryptographic operation that failed, with OpenSSL's own words where it has some.
 public struct CryptoError: Error, Sendable, CustomStringConvertible {
-    public enum Code: Sendable, Equatable { case randomFailed, invalidKey, sealFailed, openFailed, invalidInput }
+    public enum Code: Sendable, Equatable { case randomFailed, invalidKey, sealFailed, openFailed, invalidInput, macFailed }
     public var code: Code
     public var message: String
 

@@ -6,14 +6,14 @@ struct CryptoTests {
     func hex(_ s: String) -> [UInt8] { Hex.decode(s) ?? [] }
 
     @Test("RFC 4231 HMAC-SHA256 test cases 1, 2, 3 and 6")
-    func rfc4231() {
-        #expect(Hex.encode(HMAC.sha256(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8)))
+    func rfc4231() throws {
+        #expect(Hex.encode(try HMAC.sha256(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8)))
                 == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
-        #expect(Hex.encode(HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
+        #expect(Hex.encode(try HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        #expect(Hex.encode(HMAC.sha256(key: [UInt8](repeating: 0xaa, count: 20), message: [UInt8](repeating: 0xdd, count: 50)))
+        #expect(Hex.encode(try HMAC.sha256(key: [UInt8](repeating: 0xaa, count: 20), message: [UInt8](repeating: 0xdd, count: 50)))
                 == "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe")
-        #expect(Hex.encode(HMAC.sha256(key: [UInt8](repeating: 0xaa, count: 131),
+        #expect(Hex.encode(try HMAC.sha256(key: [UInt8](repeating: 0xaa, count: 131),
                                        message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)))
                 == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
@@ -22,9 +22,9 @@ struct CryptoTests {
     func standardWebhooks() throws {
         let key = try #require(Base64.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
         let signed = Array("msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{\"test\": 2432232314}".utf8)
-        #expect(Base64.encode(HMAC.sha256(key: key, message: signed)) == "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        #expect(Base64.encode(try HMAC.sha256(key: key, message: signed)) == "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
         let parts = [Array("msg_p5jXN8AQM9LWM0D4loKWxJek".utf8), Array(".1614265330.".utf8), Array("{\"test\": 2432232314}".utf8)]
-        #expect(HMAC.sha256(key: key, parts: parts) == HMAC.sha256(key: key, message: signed))
+        #expect(try HMAC.sha256(key: key, parts: parts) == HMAC.sha256(key: key, message: signed))
     }
 
     @Test("SHA-256, base64 and hex")

@@ -1,4 +1,5 @@
 @testable import Herald
+import HeraldCore
 import HeraldCrypto
 import Testing
 
@@ -8,8 +9,8 @@ struct SigningTests {
     let body = Array(#"{"test": 2432232314}"#.utf8)
 
     @Test("the official Standard Webhooks test vector")
-    func standardVector() {
-        let headers = WebhookSigner.headers(settings: SigningSettings(), secrets: [secret], messageID: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    func standardVector() throws {
+        let headers = try WebhookSigner.headers(settings: SigningSettings(), secrets: [secret], messageID: "msg_p5jXN8AQM9LWM0D4loKWxJek",
                                             timestamp: 1_614_265_330, body: body)
         #expect(headers.first { $0.name == "webhook-signature" }?.value == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
         #expect(headers.first { $0.name == "webhook-id" }?.value == "msg_p5jXN8AQM9LWM0D4loKWxJek")
@@ -23,7 +24,7 @@ struct SigningTests {
     @Test("during a rotation every live secret signs, space-separated")
     func rotation() throws {
         let other = try WebhookSigner.generateSecret()
-        let headers = WebhookSigner.headers(settings: SigningSettings(), secrets: [other, secret], messageID: "msg_1", timestamp: 1, body: body)
+        let headers = try WebhookSigner.headers(settings: SigningSettings(), secrets: [other, secret], messageID: "msg_1", timestamp: 1, body: body)
         let signature = try #require(headers.first { $0.name == "webhook-signature" }?.value)
         #expect(signature.split(separator: " ").count == 2)
         #expect(WebhookSigner.verifyStandard(secret: secret, messageID: "msg_1", timestamp: "1", body: body, signatureHeader: signature))
@@ -31,15 +32,18 @@ struct SigningTests {
     }
 
     @Test("the hex scheme signs timestamp.body or the body alone")
-    func hexScheme() {
+    func hexScheme() throws {
         let key = WebhookSigner.key(of: secret)
-        let withTimestamp = WebhookSigner.headers(settings: SigningSettings(scheme: .hex), secrets: [secret], messageID: "m", timestamp: 42, body: body)
-        #expect(withTimestamp.first { $0.name == "X-Herald-Signature" }?.value == "sha256=" + Hex.encode(HMAC.sha256(key: key, message: Array("42.".utf8) + body)))
+        let withTimestamp = try WebhookSigner.headers(settings: SigningSettings(scheme: .hex), secrets: [secret], messageID: "m", timestamp: 42, body: body)
+        #expect(withTimestamp.first { $0.name == "X-Herald-Signature" }?.value == "sha256=" + Hex.encode(try HMAC.sha256(key: key, message: Array("42.".utf8) + body)))
         #expect(withTimestamp.first { $0.name == "X-Herald-Timestamp" }?.value == "42")
-        let bodyOnly = WebhookSigner.headers(settings: SigningSettings(scheme: .hex, headerName: "X-Sig", signTimestamp: false),
+        let bodyOnly = try WebhookSigner.headers(settings: SigningSettings(scheme: .hex, headerName: "X-Sig", signTimestamp: false),
                                              secrets: [secret], messageID: "m", timestamp: 42, body: body)
-        #expect(bodyOnly.first { $0.name == "X-Sig" }?.value == "sha256=" + Hex.encode(HMAC.sha256(key: key, message: body)))
-        #expect(WebhookSigner.headers(settings: SigningSettings(scheme: .none), secrets: [secret], messageID: "m", timestamp: 1, body: body).isEmpty)
+        #expect(bodyOnly.first { $0.name == "X-Sig" }?.value == "sha256=" + Hex.encode(try HMAC.sha256(key: key, message: body)))
+        // Unsigned deliveries still carry the id receivers deduplicate with.
+        let unsigned = try WebhookSigner.headers(settings: SigningSettings(scheme: .none), secrets: [secret], messageID: "m", timestamp: 1, body: body)
+        #expect(unsigned.map(\.name) == ["webhook-id", "webhook-timestamp"])
+        #expect(unsigned.first?.value == "m")
     }
 
     @Test("generated secrets have the whsec_ form; malformed ones are refused")
@@ -50,12 +54,30 @@ struct SigningTests {
         #expect(throws: WebhookSigner.SecretError.self) { try WebhookSigner.validateSecret("whsec_AAAA") }
     }
 
+    @Test("an expired secret stops signing at its expiry, even in a copy of the webhook loaded before it")
+    func expiredSecretStopsSigning() throws {
+        var webhook = Webhook(id: "wh_1", tenantID: "acme", name: "n", url: "https://example.com/x", events: ["order.created"],
+                              secrets: ["whsec_new", "whsec_old"])
+        webhook.secretExpiries = [nil, 1_000_000]
+        #expect(webhook.liveSecrets(atMilliseconds: 999_999) == ["whsec_new", "whsec_old"])
+        #expect(webhook.liveSecrets(atMilliseconds: 1_000_000) == ["whsec_new"])
+        let built = try RequestBuilder(allowPrivateNetworks: false).request(webhook: webhook, deliveryID: "msg_1", body: body,
+                                                                             now: 2_000_000, token: { _ in "" })
+        let signature = try #require(built.request.headers.first { $0.name == "webhook-signature" }?.value)
+        #expect(signature.split(separator: " ").count == 1, "only the live secret signs: \(signature)")
+    }
+
+    @Test("an HMAC that cannot be computed throws instead of yielding zeros")
+    func hmacFailureSurfaces() {
+        #expect(throws: CryptoError.self) { try HMAC.sha256(key: [], message: body) }
+    }
+
     @Test("JWTs are HS256 with the expected claims")
     func jwt() throws {
-        let token = JWT.hs256(secret: "0123456789abcdef", issuer: "herald", audience: "partner", subject: "wh_1", id: "msg_1", issuedAt: 1000)
+        let token = try JWT.hs256(secret: "0123456789abcdef", issuer: "herald", audience: "partner", subject: "wh_1", id: "msg_1", issuedAt: 1000)
         let parts = token.split(separator: ".").map(String.init)
         #expect(parts.count == 3)
-        let expected = JWT.base64URL(HMAC.sha256(key: Array("0123456789abcdef".utf8), message: Array("\(parts[0]).\(parts[1])".utf8)))
+        let expected = JWT.base64URL(try HMAC.sha256(key: Array("0123456789abcdef".utf8), message: Array("\(parts[0]).\(parts[1])".utf8)))
         #expect(parts[2] == expected)
         var padded = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while padded.count % 4 != 0 { padded += "=" }

@@ -63,6 +63,7 @@ struct WebhookFeatureTests {
         let body = try JSONValue(parsing: note.body)
         #expect(body["type"] == "webhook.paused")
         #expect(body["webhook_id"] == .string(webhook.id))
+        #expect(note.verified == true, "the notification is signed with the webhook's secret")
         // While paused, new events wait (paused_behavior queue).
         try h.publish([try Harness.event(data: PipelineTests.order)])
         try h.waitUntil("the next event waits") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'paused'") == 1 }

@@ -32,23 +32,25 @@ public struct WebhookSigner: Sendable {
     }
 
     /// The headers that sign `body` for `messageID` at `timestamp` (Unix seconds).
-    public static func headers(settings: SigningSettings, secrets: [String], messageID: String, timestamp: Int64, body: [UInt8]) -> [(name: String, value: String)] {
+    /// Every scheme sends `webhook-id` (stable across retries, for deduplication), even unsigned.
+    public static func headers(settings: SigningSettings, secrets: [String], messageID: String, timestamp: Int64,
+                               body: [UInt8]) throws(CryptoError) -> [(name: String, value: String)] {
         let timestampText = String(timestamp)
         switch settings.scheme {
         case .none:
-            return []
+            return [("webhook-id", messageID), ("webhook-timestamp", timestampText)]
         case .standard:
             var headers: [(name: String, value: String)] = [("webhook-id", messageID), ("webhook-timestamp", timestampText)]
             guard !secrets.isEmpty else { return headers }
             let parts: [[UInt8]] = [Array(messageID.utf8), [UInt8(ascii: ".")], Array(timestampText.utf8), [UInt8(ascii: ".")], body]
-            let signatures = secrets.map { "v1," + Base64.encode(HMAC.sha256(key: key(of: $0), parts: parts)) }
+            let signatures = try secrets.map { (s) throws(CryptoError) in "v1," + Base64.encode(try HMAC.sha256(key: key(of: s), parts: parts)) }
             headers.append(("webhook-signature", signatures.joined(separator: " ")))
             return headers
         case .hex:
             var headers: [(name: String, value: String)] = [("webhook-id", messageID)]
             guard !secrets.isEmpty else { return headers }
             let parts: [[UInt8]] = settings.signTimestamp ? [Array(timestampText.utf8), [UInt8(ascii: ".")], body] : [body]
-            let signatures = secrets.map { "sha256=" + Hex.encode(HMAC.sha256(key: key(of: $0), parts: parts)) }
+            let signatures = try secrets.map { (s) throws(CryptoError) in "sha256=" + Hex.encode(try HMAC.sha256(key: key(of: s), parts: parts)) }
             if settings.signTimestamp { headers.append(("X-Herald-Timestamp", timestampText)) }
             headers.append((settings.headerName, signatures.joined(separator: ",")))
             return headers
@@ -58,7 +60,7 @@ public struct WebhookSigner: Sendable {
     /// Verifies a Standard Webhooks signature header against `secret` (for `heraldctl verify` and tests).
     public static func verifyStandard(secret: String, messageID: String, timestamp: String, body: [UInt8], signatureHeader: String) -> Bool {
         let parts: [[UInt8]] = [Array(messageID.utf8), [UInt8(ascii: ".")], Array(timestamp.utf8), [UInt8(ascii: ".")], body]
-        let expected = HMAC.sha256(key: key(of: secret), parts: parts)
+        guard let expected = try? HMAC.sha256(key: key(of: secret), parts: parts) else { return false }
         for candidate in signatureHeader.split(separator: " ") {
             guard candidate.hasPrefix("v1,"), let given = Base64.decode(String(candidate.dropFirst(3))) else { continue }
             if constantTimeEquals(given, expected) { return true }

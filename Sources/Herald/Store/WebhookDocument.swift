@@ -75,6 +75,8 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var pausedBehavior: String?
     /// Read-only: live secrets appear only in `webhook show --secrets`.
     public var secrets: [String]?
+    /// When each secret stops signing (Unix ms, nil = never): read from the store, never from input.
+    public var secretExpiries: [Int64?] = []
     public var consecutiveFailures: Int?
     public var pausedReason: String?
 
@@ -180,7 +182,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
                 throw .template(error)
             }
         }
-        let webhook = Webhook(
+        var webhook = Webhook(
             id: id ?? "", tenantID: tenant, name: name, description: description ?? "", status: status,
             version: version ?? "v1", url: url, method: (method ?? "POST").uppercased(), contentType: contentType ?? "application/json",
             authentication: authentication, headers: (headers ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
@@ -191,6 +193,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
             keepFailedPayloads: keepFailedPayloads ?? true, rateLimitPerMinute: rateLimitPerMinute,
             signing: SigningSettings(scheme: scheme, headerName: signingDoc.header ?? "X-Herald-Signature", signTimestamp: signingDoc.signTimestamp ?? true),
             secrets: secrets ?? [], httpsOnly: httpsOnly ?? false, allowedNetworks: allowedNetworks ?? [], pausedBehavior: pausedBehavior)
+        webhook.secretExpiries = secretExpiries
         do { try webhook.validate() } catch { throw .invalid(error) }
         if let min = successStatusMin, let max = successStatusMax, min > max {
             throw invalid("success_status_max", String(max), "must not be below success_status_min (\(min))")

@@ -22,6 +22,8 @@ public struct WebhookStore {
         w.keep_failed_payloads, w.rate_limit_per_minute, w.signing_scheme, w.signature_header, w.sign_timestamp,
         w.https_only, w.allowed_networks, w.paused_behavior, w.consecutive_failures, w.paused_reason,
         ARRAY(SELECT s.secret_sealed FROM webhook_secrets s
+              WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
+        ARRAY(SELECT COALESCE((extract(epoch FROM s.expires_at) * 1000)::bigint, 0) FROM webhook_secrets s
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC)
         """
 
@@ -121,6 +123,7 @@ public struct WebhookStore {
             secrets.append(String(decoding: opened, as: UTF8.self))
         }
         doc.secrets = secrets
+        doc.secretExpiries = array(37).map { Int64($0).flatMap { $0 == 0 ? nil : $0 } }
         return doc
     }
 

@@ -32,15 +32,15 @@ struct RequestBuilder {
             headers.append(HTTPHeader(name, value))
             redacted.insert(name.lowercased())
         case .jwt(let secret, let issuer, let audience):
-            headers.append(HTTPHeader("Authorization", "Bearer " + JWT.hs256(secret: secret, issuer: issuer, audience: audience,
-                                                                              subject: webhook.id, id: deliveryID, issuedAt: now / 1000)))
+            headers.append(HTTPHeader("Authorization", "Bearer " + (try JWT.hs256(secret: secret, issuer: issuer, audience: audience,
+                                                                              subject: webhook.id, id: deliveryID, issuedAt: now / 1000))))
             redacted.insert("authorization")
         case .oauth2:
             headers.append(HTTPHeader("Authorization", "Bearer " + (try token(webhook))))
             redacted.insert("authorization")
         }
-        for (name, value) in WebhookSigner.headers(settings: webhook.signing, secrets: webhook.secrets, messageID: deliveryID,
-                                                   timestamp: now / 1000, body: body) {
+        for (name, value) in try WebhookSigner.headers(settings: webhook.signing, secrets: webhook.liveSecrets(atMilliseconds: now),
+                                                       messageID: deliveryID, timestamp: now / 1000, body: body) {
             headers.append(HTTPHeader(name, value))
         }
         let networks = webhook.allowedNetworks.compactMap { IPNetwork($0) }
@@ -58,7 +58,7 @@ struct RequestBuilder {
 
 /// Compact HS256 JSON Web Tokens for the `jwt` authentication type (valid for five minutes).
 enum JWT {
-    static func hs256(secret: String, issuer: String, audience: String?, subject: String, id: String, issuedAt: Int64) -> String {
+    static func hs256(secret: String, issuer: String, audience: String?, subject: String, id: String, issuedAt: Int64) throws -> String {
         var claims = JSONObject()
         claims["iss"] = .string(issuer)
         if let audience { claims["aud"] = .string(audience) }
@@ -69,7 +69,7 @@ enum JWT {
         var payload: [UInt8] = []
         JSONValue.object(claims).write(to: &payload)
         let signingInput = base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)) + "." + base64URL(payload)
-        let signature = HMAC.sha256(key: Array(secret.utf8), message: Array(signingInput.utf8))
+        let signature = try HMAC.sha256(key: Array(secret.utf8), message: Array(signingInput.utf8))
         return signingInput + "." + base64URL(signature)
     }
 

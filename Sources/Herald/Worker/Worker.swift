@@ -560,7 +560,8 @@ final class WorkerSession {
         }
     }
 
-    /// Tells the webhook's owner that it was paused: a POST to notify_url (best effort, logged).
+    /// Tells the webhook's owner that it was paused: a POST to notify_url, signed like a delivery
+    /// (Standard Webhooks with the webhook's live secrets), best effort, logged.
     private func notifyPaused(webhookID: String, name: String, failures: Int) {
         guard let webhook = webhooks[webhookID], let url = webhook.notifyURL else { return }
         var body: [UInt8] = []
@@ -568,10 +569,15 @@ final class WorkerSession {
             ("type", "webhook.paused"), ("webhook_id", .string(webhookID)), ("webhook_name", .string(name)),
             ("consecutive_failures", .number(JSONNumber(failures))), ("paused_at", .string(Timestamp.nowISO8601())),
         ])).write(to: &body)
-        let request = HTTPRequest(url: url, method: "POST", headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("User-Agent", RequestBuilder.userAgent)],
-                                  body: body, connectTimeout: .seconds(5), timeout: .seconds(10),
-                                  allowPrivateNetworks: configuration.base.allowPrivateNetworks)
         do {
+            let now = Timestamp.nowUnixMilliseconds()
+            var headers = [HTTPHeader("Content-Type", "application/json"), HTTPHeader("User-Agent", RequestBuilder.userAgent)]
+            for (name, value) in try WebhookSigner.headers(settings: SigningSettings(), secrets: webhook.liveSecrets(atMilliseconds: now),
+                                                           messageID: IDs.make("ntf_"), timestamp: now / 1000, body: body) {
+                headers.append(HTTPHeader(name, value))
+            }
+            let request = HTTPRequest(url: url, method: "POST", headers: headers, body: body, connectTimeout: .seconds(5),
+                                      timeout: .seconds(10), allowPrivateNetworks: configuration.base.allowPrivateNetworks)
             let id = nextRequestID | (1 << 63)
             nextRequestID += 1
             try curl.add(request, id: id)

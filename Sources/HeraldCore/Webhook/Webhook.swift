@@ -30,6 +30,10 @@ public struct Webhook: Sendable {
     public var signing: SigningSettings
     /// Live signing secrets (`whsec_…`), newest first; all of them sign during a rotation.
     public var secrets: [String]
+    /// When each of `secrets` stops signing (Unix ms; nil or missing = never). The signer asks
+    /// `liveSecrets(atMilliseconds:)`, so an expired secret stops signing on time even in a
+    /// process whose copy of the webhook is older than the expiry.
+    public var secretExpiries: [Int64?] = []
     public var httpsOnly: Bool
     public var allowedNetworks: [String]
     public var pausedBehavior: PausedBehavior
@@ -73,6 +77,16 @@ public struct Webhook: Sendable {
         self.httpsOnly = httpsOnly
         self.allowedNetworks = allowedNetworks
         self.pausedBehavior = pausedBehavior
+        self.secretExpiries = []
+    }
+
+    /// The secrets that sign a request made at `now` (Unix ms), newest first.
+    public func liveSecrets(atMilliseconds now: Int64) -> [String] {
+        secrets.indices.compactMap { i in
+            let expiry = i < secretExpiries.count ? secretExpiries[i] : nil
+            if let expiry, expiry <= now { return nil }
+            return secrets[i]
+        }
     }
 
     /// Exact types and wildcards (`order.*`, `*.created`, `*`).
