@@ -416,7 +416,6 @@ class Run:
         while time.time() < end:
             if self.quick_count("SELECT count(*) FROM events") > base:
                 return True
-            time.sleep(0.0005)
         return False
 
     # -- producers

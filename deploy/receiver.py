@@ -11,6 +11,7 @@ behaves according to the request path, so one receiver can play many endpoints:
     /sleep/<ms>/...         waits <ms>, then 200
     /flaky/<percent>/...    fails <percent>% of first attempts at random (seeded), then 200
     /big/<bytes>/...        200 with a body of <bytes> bytes
+    /nul/...                200 with a body holding a NUL byte (a hostile receiver)
     /token                  an OAuth 2.0 token endpoint: {"access_token": "tok-<n>", "expires_in": 3600}
 
 Control endpoints (not recorded):
@@ -137,6 +138,8 @@ async def handle(state, reader, writer):
                     state.tokens = getattr(state, "tokens", 0) + 1
                     respond(writer, 200, json.dumps({"access_token": f"tok-{state.tokens}", "token_type": "Bearer",
                                                      "expires_in": 3600}).encode())
+                elif parts[:1] == ["nul"]:
+                    respond(writer, status, b"a\x00b", content_type="text/plain")
                 elif parts[:1] == ["big"] and len(parts) > 1 and parts[1].isdigit():
                     respond(writer, status, b"x" * int(parts[1]), content_type="text/plain")
                 else:

@@ -69,7 +69,7 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError) -> PostgresRows {
         let connection = try connection()
-        let result = withParameters(parameters) { values, count in
+        let result = try withParameters(parameters) { values, count in
             PQexecParams(connection, sql, count, nil, values, nil, nil, 0)
         }
         return try consume(result, sql: sql)
@@ -104,7 +104,7 @@ public final class PostgresConnection {
     @discardableResult
     public func queryPrepared(_ name: String, _ parameters: [(any PostgresEncodable)?]) throws(PostgresError) -> PostgresRows {
         let connection = try connection()
-        let result = withParameters(parameters) { values, count in
+        let result = try withParameters(parameters) { values, count in
             PQexecPrepared(connection, name, count, values, nil, nil, 0)
         }
         return try consume(result, sql: "EXECUTE \(name)")
@@ -129,12 +129,16 @@ public final class PostgresConnection {
     /// is thrown.
     public func pipeline(_ statements: [(sql: String, parameters: [(any PostgresEncodable)?])]) throws(PostgresError) -> [PostgresRows] {
         let connection = try connection()
+        // Nothing is sent when any value cannot be (a NUL byte): no half-sent transaction.
+        var encoded: [[String?]] = []
+        encoded.reserveCapacity(statements.count)
+        for statement in statements { encoded.append(try PostgresConnection.texts(statement.parameters, sql: statement.sql)) }
         guard PQenterPipelineMode(connection) == 1 else {
             throw PostgresError(code: .pipelineFailed, message: "cannot enter pipeline mode: \(PostgresConnection.lastError(connection))")
         }
         var sendError: PostgresError?
-        for statement in statements {
-            let sent = withParameters(statement.parameters) { values, count in
+        for (statement, texts) in zip(statements, encoded) {
+            let sent = withTexts(texts) { values, count in
                 PQsendQueryParams(connection, statement.sql, count, nil, values, nil, nil, 0)
             }
             if sent != 1 {
@@ -279,8 +283,24 @@ public final class PostgresConnection {
 
     // MARK: results
 
-    private func withParameters<R>(_ parameters: [(any PostgresEncodable)?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R) -> R {
+    /// Text parameters go to libpq as C strings: a NUL byte would silently cut the value short
+    /// (two ids `x\0A` and `x\0B` would become one), so such a value is refused, naming it.
+    private static func texts(_ parameters: [(any PostgresEncodable)?], sql: String?) throws(PostgresError) -> [String?] {
         let texts: [String?] = parameters.map { $0?.postgresText }
+        for (index, text) in texts.enumerated() {
+            guard let text, containsNUL(text) else { continue }
+            throw PostgresError(code: .invalidParameter,
+                                message: "parameter $\(index + 1) contains a NUL byte, which PostgreSQL text cannot hold", query: sql)
+        }
+        return texts
+    }
+
+    private func withParameters<R>(_ parameters: [(any PostgresEncodable)?],
+                                   _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R) throws(PostgresError) -> R {
+        withTexts(try PostgresConnection.texts(parameters, sql: nil), body)
+    }
+
+    private func withTexts<R>(_ texts: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R) -> R {
         var pointers: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { for p in pointers { free(p) } }
         return pointers.withUnsafeMutableBufferPointer { buffer in
@@ -288,6 +308,11 @@ public final class PostgresConnection {
                 base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { body($0, Int32(texts.count)) }
             } ?? body(nil, 0)
         }
+    }
+
+    static func containsNUL(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { buffer in buffer.baseAddress.map { memchr($0, 0, buffer.count) != nil } ?? false }
     }
 
     private func lostError(sql: String?) -> PostgresError {

@@ -2,7 +2,8 @@
 /// statement (never its parameter values).
 public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public enum Code: Sendable, Equatable {
-        case connectionFailed, connectionLost, queryFailed, decodingFailed, copyFailed, pipelineFailed, timeout, invalidConfiguration
+        case connectionFailed, connectionLost, queryFailed, decodingFailed, copyFailed, pipelineFailed, timeout, invalidConfiguration,
+             invalidParameter
     }
 
     public var code: Code

@@ -155,3 +155,25 @@ struct ReliabilityTests {
         #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE error LIKE 'interrupted%'") == 30)
     }
 }
+
+@Suite("Hostile receivers")
+struct HostileReceiverTests {
+    @Test("a receiver answering NUL bytes is recorded (NUL stored as U+FFFD) without failing other webhooks' outcomes")
+    func nulInResponse() throws {
+        let h = try Harness("nul_response")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Hostile", "url": "\#(h.receiver.baseURL)/nul/x", "events": ["order.created"]}
+            """#)
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Fine", "url": "\#(h.receiver.baseURL)/ok/y", "events": ["order.created"]}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false }
+        try h.publish((0..<10).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("all twenty succeeded", timeout: .seconds(15)) {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 20
+        }
+        #expect(try h.receiver.requests().count == 20, "nothing was sent twice")
+        #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE response_body LIKE '%\u{FFFD}%'") == 10)
+    }
+}

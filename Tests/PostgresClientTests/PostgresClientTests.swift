@@ -67,6 +67,24 @@ struct PostgresClientTests {
         #expect(try withNull[0].decode([String?].self) == ["x", nil])
     }
 
+    @Test("a NUL byte in a text parameter is refused, never cut short; a pipeline with one sends nothing")
+    func nulRefused() throws {
+        let s = try Scratch()
+        let c = s.connection
+        try c.simpleQuery("CREATE TABLE ids (id text PRIMARY KEY)")
+        #expect { try c.execute("INSERT INTO ids VALUES ($1)", ["x\u{0}A"]) } throws: {
+            ($0 as? PostgresError)?.code == .invalidParameter && "\($0)".contains("$1")
+        }
+        #expect { try c.execute("INSERT INTO ids SELECT unnest($1::text[])", [["ok", "x\u{0}B"]]) } throws: {
+            ($0 as? PostgresError)?.code == .invalidParameter
+        }
+        #expect(throws: PostgresError.self) {
+            try c.pipeline([("BEGIN", []), ("INSERT INTO ids VALUES ($1)", ["first"]), ("INSERT INTO ids VALUES ($1)", ["a\u{0}b"]), ("COMMIT", [])])
+        }
+        #expect(c.isConnected)
+        #expect(try c.query("SELECT count(*) FROM ids").first?[0].text == "0")
+    }
+
     @Test("SQL errors keep SQLSTATE and the server's message; decode errors name the column")
     func errors() throws {
         let s = try Scratch()

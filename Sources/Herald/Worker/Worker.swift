@@ -368,8 +368,8 @@ final class WorkerSession {
         var outcome = AttemptOutcome(
             deliveryID: flight.claimed.id, attempt: flight.claimed.attempt, webhookID: webhook.id,
             startedAtMilliseconds: flight.startedAt, durationMilliseconds: duration, statusCode: status,
-            succeeded: verdict == .succeeded, error: errorText, requestHeaders: flight.requestHeaders,
-            responseHeaders: responseHeaders, responseBody: responseBody, nextState: .succeeded,
+            succeeded: verdict == .succeeded, error: StoredText.clean(errorText), requestHeaders: flight.requestHeaders,
+            responseHeaders: StoredText.clean(responseHeaders), responseBody: StoredText.clean(responseBody), nextState: .succeeded,
             nextAttemptInSeconds: nil, dropPayload: false, wasSent: true)
         var item = Pending(deliveryTag: flight.deliveryTag, generation: flight.generation)
         let ticket = JobTicket(deliveryID: flight.claimed.id, webhookID: webhook.id, attempt: flight.claimed.attempt)
