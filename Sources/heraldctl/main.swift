@@ -121,7 +121,7 @@ struct WebhookCommand: ParsableCommand {
         func run() throws {
             var doc: WebhookDocument
             if let file {
-                doc = try JSONDecoder().decode(WebhookDocument.self, from: Data(try readInput(file).utf8))
+                doc = try WebhookDocument.parse(Array(try readInput(file).utf8))
             } else {
                 guard let tenant, let name, let url, let events else {
                     throw CommandFailure(description: "give --file, or --tenant, --name, --url and --events")
@@ -130,11 +130,14 @@ struct WebhookCommand: ParsableCommand {
             }
             if let filter { doc.filter = filter }
             if let templateFile { doc.payloadTemplate = try readInput(templateFile) }
-            let created = try global.context().webhooks().create(doc)
+            let context = try global.context()
+            let created = try context.webhooks().create(doc)
+            let warnings = (try? doc.makeWebhook().warnings(allowPrivateNetworks: context.configuration.allowPrivateNetworks)) ?? []
             if global.json { Output.printJSON(["id": created.id, "secret": created.secret]) } else {
                 print("created webhook \(created.id)")
                 print("signing secret (shown once): \(created.secret)")
             }
+            for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         }
     }
 
@@ -144,11 +147,12 @@ struct WebhookCommand: ParsableCommand {
         func run() throws {
             let docs = try global.context().webhooks().documents(tenant: tenant)
             if global.json {
-                Output.printJSON(docs.map { var d = $0; d.secrets = nil; d.auth = nil; return d })
+                Output.printJSON(docs.map { var d = $0.redacted(); d.secrets = nil; d.auth = nil; return d })
                 return
             }
             Output.table((["id", "tenant", "name", "status", "events", "url", "failures"],
-                          docs.map { [$0.id, $0.tenant, $0.name, $0.status, $0.events.joined(separator: ","), $0.url, $0.consecutiveFailures.map(String.init)] }),
+                          docs.map { [$0.id, $0.tenant, $0.name, $0.status, $0.events.joined(separator: ","), Webhook.redactedURL($0.url),
+                                      $0.consecutiveFailures.map(String.init)] }),
                          json: false)
         }
     }
@@ -158,9 +162,8 @@ struct WebhookCommand: ParsableCommand {
         @Argument var id: String
         @Flag(help: "Include live signing secrets and credentials.") var secrets = false
         func run() throws {
-            var doc = try global.context().webhooks().document(id: id)
-            if !secrets { doc.secrets = doc.secrets.map { $0.map { _ in "whsec_…" } }; doc.auth?.redact() }
-            Output.printJSON(doc)
+            let doc = try global.context().webhooks().document(id: id)
+            Output.printJSON(secrets ? doc : doc.redacted())
         }
     }
 
@@ -170,10 +173,14 @@ struct WebhookCommand: ParsableCommand {
         @Argument var id: String
         @Option(help: "JSON document ('-' = stdin).") var file: String
         func run() throws {
-            var doc = try JSONDecoder().decode(WebhookDocument.self, from: Data(try readInput(file).utf8))
+            var doc = try WebhookDocument.parse(Array(try readInput(file).utf8))
             doc.id = id
-            try global.context().webhooks().update(doc)
+            let context = try global.context()
+            try context.webhooks().update(doc)
             print(global.json ? #"{"updated": true}"# : "updated webhook \(id)")
+            for warning in (try? doc.makeWebhook().warnings(allowPrivateNetworks: context.configuration.allowPrivateNetworks)) ?? [] {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
         }
     }
 
@@ -269,16 +276,6 @@ struct WebhookCommand: ParsableCommand {
             }
             throw CommandFailure(description: "no result within \(wait) s: is a herald-worker running?")
         }
-    }
-}
-
-extension WebhookDocument.Authentication {
-    mutating func redact() {
-        if token != nil { token = "…" }
-        if password != nil { password = "…" }
-        if value != nil { value = "…" }
-        if clientSecret != nil { clientSecret = "…" }
-        if secret != nil { secret = "…" }
     }
 }
 

@@ -6,14 +6,15 @@ import Testing
 /// heraldctl as an operator uses it: real executable, real database.
 @Suite("heraldctl", .serialized)
 struct AdminTests {
-    func ctl(_ h: Harness, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    func ctl(_ h: Harness, _ arguments: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let binDir = Bundle.main.bundleURL.deletingLastPathComponent()
         var url = binDir.appendingPathComponent("heraldctl")
         if !FileManager.default.fileExists(atPath: url.path) { url = packageRoot.appendingPathComponent(".build/debug/heraldctl") }
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        process.environment = h.environment(["HERALD_MIGRATIONS_DIR": packageRoot.appendingPathComponent("schemas/migrations").path])
+        process.environment = h.environment(["HERALD_MIGRATIONS_DIR": packageRoot.appendingPathComponent("schemas/migrations").path]
+                                            .merging(env) { $1 })
         let input = Pipe(), out = Pipe(), err = Pipe()
         process.standardInput = input
         process.standardOutput = out
@@ -57,5 +58,49 @@ struct AdminTests {
         #expect(rendered["n"]?.numberValue != nil, "a whole-string placeholder keeps the number type")
         #expect(try ctl(h, ["webhook", "delete", id]).status == 0)
         #expect(try ctl(h, ["webhook", "show", id]).err.contains("does not exist"))
+    }
+
+    @Test("a careless operator's documents are refused with the field named; show → update keeps the stored credentials")
+    func carelessOperator() throws {
+        let h = try Harness("ctl_careless")
+        func create(_ json: String, env: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+            try ctl(h, ["webhook", "create", "--json", "--file", "-"], stdin: json, env: env)
+        }
+        let base = #""tenant": "acme", "name": "X", "events": ["order.created"]"#
+        let url = "\(h.receiver.baseURL)/ok/x"
+        let cases: [(String, String)] = [
+            (#"{\#(base), "url": "\#(url)", "evnts": ["order.created"]}"#, "webhook.evnts: unknown field (did you mean events?)"),
+            (#"{"tenant": "acme", "name": "X", "url": "\#(url)", "events": "order.created"}"#, "webhook.events: expected an array"),
+            (#"{"tenant": "acme", "name": "X", "events": ["order.created"]}"#, "webhook.url: is required"),
+            (#"{\#(base), "url": "\#(url)", "notify_url": "file:///etc/passwd"}"#, "webhook.notify_url"),
+            (#"{\#(base), "url": "https://user:SECRET@example.com/hook"}"#, "must not hold a user name or password"),
+            (#"{\#(base), "url": "\#(url)", "headers": {"X-A": "1\r\nContent-Length: 0\r\n\r\nGET /smuggled"}}"#, "CR, LF, NUL"),
+            (#"{\#(base), "url": "\#(url)", "auth": {"type": "bearer", "token": "t\r\nX-Evil: 1"}}"#, "webhook.auth.token"),
+            (#"{\#(base), "url": "\#(url)", "content_type": "application/json\r\nX-Evil: 1"}"#, "webhook.content_type"),
+            (#"{"tenant": "acme", "name": "a\u0000b", "url": "\#(url)", "events": ["order.created"]}"#, "webhook.name"),
+            ("{\(base), \"url\": \"\(url)\", \"headers\": {\((0..<10_000).map { "\"X-H\($0)\": \"v\"" }.joined(separator: ","))}}", "at most 50"),
+            ("{\"tenant\": \"acme\", \"name\": ", "not valid JSON"),
+        ]
+        for (document, expected) in cases {
+            let result = try create(document)
+            #expect(result.status != 0 && result.err.contains(expected), "expected «\(expected)», got: \(result.err.prefix(300))")
+        }
+        #expect(try h.count("SELECT count(*) FROM webhooks") == 0, "nothing was saved")
+        // Allowed but probably wrong: said when saving.
+        let typo = try create(#"{\#(base.replacingOccurrences(of: "order.created", with: "ordr.created")), "url": "\#(url)"}"#,
+                              env: ["HERALD_ALLOW_PRIVATE_NETWORKS": "false"])
+        #expect(typo.status == 0)
+        #expect(typo.err.contains("\"ordr.created\" is not in the event catalog (did you mean order.created?)"), "\(typo.err)")
+        #expect(typo.err.contains("127.0.0.1 is a loopback or private address"), "\(typo.err)")
+        // show → update, the flow `update --help` points to, keeps the real credentials.
+        let created = try create(#"{\#(base), "url": "\#(url)?token=T0K", "auth": {"type": "bearer", "token": "s3cret-token"}}"#)
+        let id = try #require(try JSONValue(parsing: created.out)["id"]?.stringValue)
+        let shown = try ctl(h, ["webhook", "show", id])
+        #expect(!shown.out.contains("s3cret-token") && !shown.out.contains("T0K"), "credentials and URL query values are redacted: \(shown.out)")
+        #expect(!(try ctl(h, ["webhook", "list"]).out.contains("T0K")))
+        let updated = try ctl(h, ["webhook", "update", id, "--file", "-"], stdin: shown.out.replacingOccurrences(of: "\"X\"", with: "\"Renamed\""))
+        #expect(updated.status == 0, "\(updated.err)")
+        let secret = try ctl(h, ["webhook", "show", id, "--secrets"])
+        #expect(secret.out.contains("s3cret-token") && secret.out.contains("token=T0K") && secret.out.contains("Renamed"), "\(secret.out)")
     }
 }

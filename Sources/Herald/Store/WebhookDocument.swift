@@ -22,7 +22,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case type, token, username, password, header, value, scope, secret, issuer, audience
             case tokenURL = "token_url", clientID = "client_id", clientSecret = "client_secret"
         }
@@ -34,7 +34,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         public var intervalsSeconds: [Int]?
         public var jitter: Double?
         public init() {}
-        enum CodingKeys: String, CodingKey { case maxRetries = "max_retries", backoff, intervalsSeconds = "intervals_s", jitter }
+        enum CodingKeys: String, CodingKey, CaseIterable { case maxRetries = "max_retries", backoff, intervalsSeconds = "intervals_s", jitter }
     }
 
     public struct Signing: Codable, Sendable, Equatable {
@@ -42,7 +42,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         public var header: String?
         public var signTimestamp: Bool?
         public init() {}
-        enum CodingKeys: String, CodingKey { case scheme, header, signTimestamp = "sign_timestamp" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case scheme, header, signTimestamp = "sign_timestamp" }
     }
 
     public var id: String?
@@ -80,7 +80,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var consecutiveFailures: Int?
     public var pausedReason: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets
         case contentType = "content_type", payloadTemplate = "payload_template", connectTimeoutMs = "connect_timeout_ms"
         case responseTimeoutMs = "response_timeout_ms", successStatusMin = "success_status_min", successStatusMax = "success_status_max"
@@ -223,9 +223,12 @@ public enum WebhookDocumentError: Error, Sendable, CustomStringConvertible {
     case invalid(WebhookValidationError)
     case filter(FilterParseError)
     case template(TemplateError)
+    /// The document itself: not JSON, an unknown field, a value of the wrong type.
+    case document(String)
 
     public var description: String {
         switch self {
+        case .document(let message): message
         case .invalid(let e): e.description
         case .filter(let e): "webhook.filter: \(e)"
         case .template(let e): "webhook.payload_template: \(e)"
@@ -276,4 +279,121 @@ struct DynamicKey: CodingKey {
     var intValue: Int?
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
+}
+
+extension WebhookDocument {
+    /// The largest webhook document accepted (templates and filters have their own limits inside).
+    public static let maxDocumentBytes = 256 * 1024
+
+    /// Reads a webhook document strictly: not JSON, an unknown field (`"evnts"`), or a value of the
+    /// wrong type is refused with the field's path, never ignored or reported as a Swift decoding error.
+    public static func parse(_ bytes: [UInt8]) throws(WebhookDocumentError) -> WebhookDocument {
+        guard bytes.count <= maxDocumentBytes else {
+            throw .document("webhook: the document is \(bytes.count) bytes; at most \(maxDocumentBytes) are accepted")
+        }
+        let value: JSONValue
+        do { value = try JSONValue(parsing: bytes) } catch { throw .document("webhook: not valid JSON: \(error)") }
+        guard case .object(let top) = value else { throw .document("webhook: the document must be a JSON object") }
+        try checkKeys(top, allowed: CodingKeys.allCases.map(\.rawValue), path: "webhook")
+        for (key, allowed) in [("auth", Authentication.CodingKeys.allCases.map(\.rawValue)),
+                               ("retry", Retry.CodingKeys.allCases.map(\.rawValue)),
+                               ("signing", Signing.CodingKeys.allCases.map(\.rawValue))] {
+            if case .object(let nested)? = top[key] { try checkKeys(nested, allowed: allowed, path: "webhook.\(key)") }
+        }
+        do {
+            return try JSONDecoder().decode(WebhookDocument.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw .document(describe(error))
+        } catch {
+            throw .document("webhook: \(error)")
+        }
+    }
+
+    private static func checkKeys(_ object: JSONObject, allowed: [String], path: String) throws(WebhookDocumentError) {
+        for (key, _) in object where !allowed.contains(key) {
+            let closest = allowed.min { EditDistanceHint.distance($0, key) < EditDistanceHint.distance($1, key) }
+            let hint = closest.map { EditDistanceHint.distance($0, key) <= 3 ? " (did you mean \($0)?)" : "" } ?? ""
+            throw .document("\(path).\(TextRules.quoted(key)): unknown field\(hint)")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context, _ last: (any CodingKey)? = nil) -> String {
+            let keys = (context.codingPath + (last.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }
+            return "webhook" + keys.joined()
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context, key)): is required"
+        case .typeMismatch(let type, let context): return "\(path(context)): expected \(describeType(type))"
+        case .valueNotFound(let type, let context): return "\(path(context)): expected \(describeType(type)), found null"
+        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "webhook: \(error)"
+        }
+    }
+
+    private static func describeType(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+
+    /// The placeholder `show` prints for a stored credential.
+    public static let masked = "…"
+
+    /// A copy safe to show: every stored credential replaced by the placeholder.
+    public func redacted() -> WebhookDocument {
+        var doc = self
+        doc.secrets = doc.secrets.map { $0.map { _ in "whsec_…" } }
+        doc.auth?.redact()
+        doc.url = Webhook.redactedURL(url)
+        return doc
+    }
+
+    /// An update written from `show` output (or with credentials left out) keeps the stored ones:
+    /// a masked or omitted credential is never written over the real value.
+    public func keepingStoredCredentials(of stored: WebhookDocument) -> WebhookDocument {
+        var doc = self
+        if doc.url == Webhook.redactedURL(stored.url) { doc.url = stored.url }
+        guard var auth = doc.auth, let old = stored.auth, auth.type == old.type else { return doc }
+        func keep(_ given: String?, _ previous: String?) -> String? {
+            guard let given, given != WebhookDocument.masked, !given.isEmpty else { return previous }
+            return given
+        }
+        auth.token = keep(auth.token, old.token)
+        auth.password = keep(auth.password, old.password)
+        auth.value = keep(auth.value, old.value)
+        auth.clientSecret = keep(auth.clientSecret, old.clientSecret)
+        auth.secret = keep(auth.secret, old.secret)
+        doc.auth = auth
+        return doc
+    }
+}
+
+extension WebhookDocument.Authentication {
+    mutating func redact() {
+        if token != nil { token = WebhookDocument.masked }
+        if password != nil { password = WebhookDocument.masked }
+        if value != nil { value = WebhookDocument.masked }
+        if clientSecret != nil { clientSecret = WebhookDocument.masked }
+        if secret != nil { secret = WebhookDocument.masked }
+    }
+}
+
+/// "Did you mean" for field names.
+enum EditDistanceHint {
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        var previous = Array(0...b.count)
+        for i in a.indices {
+            var current = [i + 1]
+            for j in b.indices {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a[i] == b[j] ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
 }

@@ -155,8 +155,10 @@ public struct WebhookStore {
     }
 
     /// Replaces a webhook's settings (validated first). Secrets are untouched (see rotateSecret).
-    public func update(_ input: WebhookDocument) throws(StoreError) {
-        guard let id = input.id else { throw .invalid("webhook.id: an id is required to update") }
+    /// A masked (`…`) or omitted credential keeps its stored value.
+    public func update(_ given: WebhookDocument) throws(StoreError) {
+        guard let id = given.id else { throw .invalid("webhook.id: an id is required to update") }
+        let input = given.keepingStoredCredentials(of: try document(id: id))
         let webhook: Webhook
         do { webhook = try input.makeWebhook() } catch { throw .invalid(error.description) }
         try storeOperation {

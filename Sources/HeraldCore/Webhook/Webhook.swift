@@ -94,30 +94,50 @@ public struct Webhook: Sendable {
         events.contains { EventCatalog.matches(pattern: $0, type: type) }
     }
 
+    /// Limits on what one webhook may hold, so no tenant's settings can weigh on everyone's.
+    public enum Limits {
+        public static let nameBytes = 200
+        public static let descriptionBytes = 4000
+        public static let urlBytes = 2048
+        public static let headers = 50
+        public static let headerValueBytes = 8192
+        public static let events = 100
+        public static let allowedNetworks = 100
+        public static let credentialBytes = 4096
+    }
+
     /// Checks every setting; the first broken rule is thrown with its field, value and rule.
     public func validate() throws(WebhookValidationError) {
         guard !name.trimmingWhitespace().isEmpty else {
             throw WebhookValidationError(field: "name", value: name, rule: "must not be empty")
         }
+        guard name.utf8.count <= Limits.nameBytes, TextRules.isSingleLine(name) else {
+            throw WebhookValidationError(field: "name", value: name, rule: "must be one line of at most \(Limits.nameBytes) bytes, without control characters")
+        }
+        guard description.utf8.count <= Limits.descriptionBytes, TextRules.isText(description) else {
+            throw WebhookValidationError(field: "description", value: description, rule: "must be at most \(Limits.descriptionBytes) bytes of text")
+        }
+        guard version.utf8.count <= 32, TextRules.isSingleLine(version) else {
+            throw WebhookValidationError(field: "version", value: version, rule: "must be at most 32 characters on one line")
+        }
         guard TenantID.isValid(tenantID) else {
             throw WebhookValidationError(field: "tenant", value: tenantID, rule: "must be 1–63 lowercase letters, digits, '-' or '_'")
         }
-        let lowerURL = url.lowercased()
-        guard lowerURL.hasPrefix("http://") || lowerURL.hasPrefix("https://") else {
-            throw WebhookValidationError(field: "url", value: url, rule: "only http and https URLs are allowed")
-        }
-        guard url.utf8.count <= 2048, !url.contains(" "), url.split(separator: "/", omittingEmptySubsequences: false).count >= 3,
-              !(url.split(separator: "/", omittingEmptySubsequences: false)[2].isEmpty) else {
-            throw WebhookValidationError(field: "url", value: url, rule: "must be an absolute URL with a host, without spaces, at most 2048 characters")
-        }
-        if httpsOnly && !lowerURL.hasPrefix("https://") {
+        try Webhook.validateURL(url, field: "url")
+        if httpsOnly && !url.lowercased().hasPrefix("https://") {
             throw WebhookValidationError(field: "url", value: url, rule: "this webhook is HTTPS-only")
         }
         guard ["POST", "PUT", "PATCH"].contains(method) else {
             throw WebhookValidationError(field: "method", value: method, rule: "must be POST, PUT or PATCH")
         }
+        guard !contentType.isEmpty, contentType.utf8.count <= 256, TextRules.isSingleLine(contentType) else {
+            throw WebhookValidationError(field: "content_type", value: contentType, rule: "must be a media type such as application/json, on one line")
+        }
         guard !events.isEmpty else {
             throw WebhookValidationError(field: "events", value: "[]", rule: "subscribe to at least one event type or pattern")
+        }
+        guard events.count <= Limits.events else {
+            throw WebhookValidationError(field: "events", value: "\(events.count) patterns", rule: "at most \(Limits.events)")
         }
         for pattern in events {
             if let problem = EventCatalog.validatePattern(pattern) {
@@ -140,18 +160,120 @@ public struct Webhook: Sendable {
         if let rate = rateLimitPerMinute, rate <= 0 {
             throw WebhookValidationError(field: "rate_limit_per_minute", value: String(rate), rule: "must be a positive number of requests per minute")
         }
+        if let notifyURL { try Webhook.validateURL(notifyURL, field: "notify_url") }
+        if let notifyEmail {
+            let parts = notifyEmail.split(separator: "@", omittingEmptySubsequences: false)
+            guard notifyEmail.utf8.count <= 254, TextRules.isSingleLine(notifyEmail), !notifyEmail.contains(" "),
+                  parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else {
+                throw WebhookValidationError(field: "notify_email", value: notifyEmail, rule: "must be an email address such as ops@example.com")
+            }
+        }
+        guard headers.count <= Limits.headers else {
+            throw WebhookValidationError(field: "headers", value: "\(headers.count) headers", rule: "at most \(Limits.headers)")
+        }
+        let reserved: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "expect", "te", "upgrade"]
         for header in headers {
-            guard HTTPHeaderName.isValid(header.name) else {
-                throw WebhookValidationError(field: "headers", value: header.name, rule: "is not a valid HTTP header name")
+            guard HTTPHeaderName.isValid(header.name), !reserved.contains(header.name.lowercased()) else {
+                throw WebhookValidationError(field: "headers", value: header.name,
+                                             rule: "is not a valid HTTP header name, or one Herald sets itself (\(reserved.sorted().joined(separator: ", ")))")
             }
-            guard !header.value.contains("\r"), !header.value.contains("\n") else {
-                throw WebhookValidationError(field: "headers.\(header.name)", value: header.value, rule: "header values must not contain line breaks")
-            }
+            try Webhook.validateHeaderValue(header.value, field: "headers.\(header.name)", maxBytes: Limits.headerValueBytes)
         }
         try signing.validate()
         try authentication.validate()
+        guard allowedNetworks.count <= Limits.allowedNetworks else {
+            throw WebhookValidationError(field: "allowed_networks", value: "\(allowedNetworks.count) networks", rule: "at most \(Limits.allowedNetworks)")
+        }
         for network in allowedNetworks where !IPNetworkSyntax.isValid(network) {
             throw WebhookValidationError(field: "allowed_networks", value: network, rule: "must be an IP address or CIDR such as 203.0.113.0/24")
+        }
+    }
+
+    /// An http(s) URL with a host, no spaces or control bytes, and no credentials in it (they would
+    /// be stored and listed in plain text: use `auth` instead).
+    static func validateURL(_ url: String, field: String) throws(WebhookValidationError) {
+        let lower = url.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+            throw WebhookValidationError(field: field, value: url, rule: "only http and https URLs are allowed")
+        }
+        let parts = url.split(separator: "/", omittingEmptySubsequences: false)
+        guard url.utf8.count <= Limits.urlBytes, url.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }), parts.count >= 3, !parts[2].isEmpty else {
+            throw WebhookValidationError(field: field, value: url,
+                                         rule: "must be an absolute URL with a host, without spaces or control characters, at most \(Limits.urlBytes) bytes")
+        }
+        guard !parts[2].contains("@") else {
+            throw WebhookValidationError(field: field, value: Webhook.redactedURL(url),
+                                         rule: "must not hold a user name or password; use auth (basic, bearer, API key) so they are sealed")
+        }
+    }
+
+    static func validateHeaderValue(_ value: String, field: String, maxBytes: Int = Limits.credentialBytes) throws(WebhookValidationError) {
+        guard value.utf8.count <= maxBytes, TextRules.isSingleLine(value) else {
+            throw WebhookValidationError(field: field, value: "…",
+                                         rule: "must be at most \(maxBytes) bytes on one line: CR, LF, NUL and other control characters are refused")
+        }
+    }
+
+    /// The URL as shown in lists, logs and errors: user information and query values hidden.
+    public static func redactedURL(_ url: String) -> String {
+        var result = url
+        if let start = authorityStart(result) {
+            let authorityEnd = result[start...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? result.endIndex
+            if let at = result[start..<authorityEnd].lastIndex(of: "@") {
+                result.replaceSubrange(start...at, with: "***@")
+            }
+        }
+        guard let q = result.firstIndex(of: "?") else { return result }
+        let query = result[result.index(after: q)...].split(separator: "&").map { pair -> String in
+            guard let eq = pair.firstIndex(of: "=") else { return String(pair) }
+            return String(pair[...eq]) + "***"
+        }
+        return String(result[...q]) + query.joined(separator: "&")
+    }
+
+    /// What is allowed but probably wrong, said when saving: event types not in the catalog (with
+    /// the closest one), and destinations the SSRF guard will refuse.
+    public func warnings(allowPrivateNetworks: Bool) -> [String] {
+        var result: [String] = []
+        for pattern in events where !pattern.contains("*") && !EventCatalog.isKnown(pattern) {
+            let closest = EventCatalog.types.min { EditDistance.between($0, pattern) < EditDistance.between($1, pattern) }
+            result.append("webhook.events: \"\(pattern)\" is not in the event catalog" + (closest.map { " (did you mean \($0)?)" } ?? ""))
+        }
+        if !allowPrivateNetworks, let host = Webhook.host(of: url), Webhook.isPrivateLiteral(host) {
+            result.append("webhook.url: \(host) is a loopback or private address: deliveries will be refused unless the operator sets HERALD_ALLOW_PRIVATE_NETWORKS=true")
+        }
+        return result
+    }
+
+    static func host(of url: String) -> String? {
+        guard let start = authorityStart(url) else { return nil }
+        let rest = url[start...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostPort = authority.split(separator: "@").last.map(String.init) ?? ""
+        if hostPort.hasPrefix("[") { return hostPort.split(separator: "]").first.map { String($0.dropFirst()) } }
+        return hostPort.split(separator: ":").first.map { $0.lowercased() }
+    }
+
+    /// Where the authority begins (after `scheme://`).
+    static func authorityStart(_ url: String) -> String.Index? {
+        let utf8 = Array(url.utf8)
+        guard utf8.count >= 3 else { return nil }
+        for i in 0...(utf8.count - 3) where utf8[i] == 58 && utf8[i + 1] == 47 && utf8[i + 2] == 47 {
+            return url.utf8.index(url.utf8.startIndex, offsetBy: i + 3)
+        }
+        return nil
+    }
+
+    static func isPrivateLiteral(_ host: String) -> Bool {
+        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("fe80:") || host.hasPrefix("fc")
+            || host.hasPrefix("fd") && host.contains(":") { return true }
+        let octets = host.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else { return false }
+        switch (octets[0], octets[1]) {
+        case (127, _), (10, _), (0, _), (169, 254), (192, 168): return true
+        case (172, let b) where (16...31).contains(b): return true
+        case (100, let b) where (64...127).contains(b): return true
+        default: return false
         }
     }
 }
@@ -210,23 +332,31 @@ public enum WebhookAuthentication: Sendable, Equatable {
         case .none: return
         case .bearer(let token):
             guard !token.isEmpty else { throw WebhookValidationError(field: "auth.token", value: "", rule: "a bearer token is required") }
-        case .basic(let username, _):
+            try Webhook.validateHeaderValue(token, field: "auth.token")
+        case .basic(let username, let password):
             guard !username.isEmpty, !username.contains(":") else {
                 throw WebhookValidationError(field: "auth.username", value: username, rule: "basic auth needs a user name without ':'")
             }
+            try Webhook.validateHeaderValue(username, field: "auth.username")
+            try Webhook.validateHeaderValue(password, field: "auth.password")
         case .apiKey(let header, let value):
             guard HTTPHeaderName.isValid(header) else { throw WebhookValidationError(field: "auth.header", value: header, rule: "is not a valid HTTP header name") }
             guard !value.isEmpty else { throw WebhookValidationError(field: "auth.value", value: "", rule: "an API key value is required") }
-        case .oauth2(let tokenURL, let clientID, let clientSecret, _):
-            guard tokenURL.lowercased().hasPrefix("http://") || tokenURL.lowercased().hasPrefix("https://") else {
-                throw WebhookValidationError(field: "auth.token_url", value: tokenURL, rule: "only http and https URLs are allowed")
-            }
+            try Webhook.validateHeaderValue(value, field: "auth.value")
+        case .oauth2(let tokenURL, let clientID, let clientSecret, let scope):
+            try Webhook.validateURL(tokenURL, field: "auth.token_url")
             guard !clientID.isEmpty, !clientSecret.isEmpty else {
                 throw WebhookValidationError(field: "auth.client_id", value: clientID, rule: "OAuth 2.0 needs a client id and a client secret")
             }
-        case .jwt(let secret, let issuer, _):
+            try Webhook.validateHeaderValue(clientID, field: "auth.client_id")
+            try Webhook.validateHeaderValue(clientSecret, field: "auth.client_secret")
+            if let scope { try Webhook.validateHeaderValue(scope, field: "auth.scope") }
+        case .jwt(let secret, let issuer, let audience):
             guard secret.utf8.count >= 16 else { throw WebhookValidationError(field: "auth.secret", value: "…", rule: "a JWT secret needs at least 16 characters") }
             guard !issuer.isEmpty else { throw WebhookValidationError(field: "auth.issuer", value: "", rule: "a JWT issuer is required") }
+            try Webhook.validateHeaderValue(secret, field: "auth.secret")
+            try Webhook.validateHeaderValue(issuer, field: "auth.issuer")
+            if let audience { try Webhook.validateHeaderValue(audience, field: "auth.audience") }
         }
     }
 }

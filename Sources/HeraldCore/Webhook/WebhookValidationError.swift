@@ -11,5 +11,5 @@ public struct WebhookValidationError: Error, Sendable, CustomStringConvertible, 
         self.rule = rule
     }
 
-    public var description: String { "webhook.\(field): \"\(value)\" — \(rule)" }
+    public var description: String { "webhook.\(field): \"\(TextRules.quoted(value))\" — \(rule)" }
 }
