@@ -39,7 +39,7 @@ enum Output {
             return
         }
         let widths = t.columns.indices.map { i in
-            min(60, max(t.columns[i].count, t.rows.map { ($0[i] ?? "").count }.max() ?? 0))
+            min(60, max(t.columns[i].count, t.rows.map { terminalSafe($0[i] ?? "").count }.max() ?? 0))
         }
         func line(_ cells: [String]) -> String {
             zip(cells, widths).map { cell, w in
@@ -49,8 +49,22 @@ enum Output {
         }
         print(line(t.columns))
         print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        for row in t.rows { print(line(row.map { ($0 ?? "").replacingOccurrences(of: "\n", with: " ") })) }
+        for row in t.rows { print(line(row.map { terminalSafe($0 ?? "") })) }
         print("(\(t.rows.count) rows)")
+    }
+
+    /// A cell as the terminal should show it: escape sequences and other control bytes (from ids,
+    /// responses, anything tenants or receivers wrote) shown escaped, never interpreted.
+    static func terminalSafe(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A, 0x0D: out += " "
+            case 0..<0x20, 0x7F, 0x80..<0xA0: out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func printJSON<T: Encodable>(_ value: T) {
@@ -74,9 +88,10 @@ func readInput(_ path: String) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-func timeRange(from: String?, to: String?, defaultDays: Int = 30) -> (String, String) {
+func timeRange(from: String?, to: String?, defaultDays: Int = 30) throws -> (String, String) {
     let now = Timestamp.nowUnixMilliseconds()
-    return (from ?? Timestamp.iso8601(unixMilliseconds: now - Int64(defaultDays) * 86_400_000), to ?? Timestamp.iso8601(unixMilliseconds: now + 60_000))
+    return (try from.map { try DeliveryAdmin.periodBound($0, field: "--from") } ?? Timestamp.iso8601(unixMilliseconds: now - Int64(defaultDays) * 86_400_000),
+            try to.map { try DeliveryAdmin.periodBound($0, field: "--to") } ?? Timestamp.iso8601(unixMilliseconds: now + 60_000))
 }
 
 // MARK: migrate
@@ -270,6 +285,9 @@ struct WebhookCommand: ParsableCommand {
                 if let state, state != "pending", state != "in_flight" {
                     Output.table(detail.attempts, json: global.json)
                     print("delivery state: \(state)")
+                    guard state == "succeeded" else {
+                        throw CommandFailure(description: "the test delivery was not accepted (state \(state)); see the attempts above")
+                    }
                     return
                 }
                 Thread.sleep(forTimeInterval: 0.2)
@@ -318,15 +336,25 @@ struct DeliveryCommand: ParsableCommand {
 }
 
 struct Recover: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resend every failed delivery created in a time range.")
+    static let configuration = CommandConfiguration(abstract: "Resend every failed delivery created in a time range (of one tenant or webhook).")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "ISO 8601 start (inclusive).") var from: String
-    @Option(help: "ISO 8601 end (exclusive).") var to: String
+    @Option(help: "Start (inclusive): a date (2026-01-22) or an RFC 3339 time.") var from: String
+    @Option(help: "End (exclusive): a date or an RFC 3339 time.") var to: String
+    @Option(help: "Only this tenant's deliveries.") var tenant: String?
     @Option var webhook: String?
+    @Flag(help: "List what would be resent; send nothing.") var dryRun = false
     func run() throws {
         let context = try global.context()
-        let sent = try context.deliveries().recover(from: from, to: to, webhookID: webhook, amqp: context.amqp(), names: context.configuration.topology)
-        print(global.json ? #"{"resent": \#(sent.count)}"# : "resent \(sent.count) failed deliveries")
+        let ids = try context.deliveries().recover(from: from, to: to, tenant: tenant, webhookID: webhook, dryRun: dryRun,
+                                                   amqp: context.amqp, names: context.configuration.topology)
+        if global.json {
+            Output.printJSON(["dry_run": dryRun ? "true" : "false", "count": String(ids.count)])
+        } else if dryRun {
+            for id in ids { print(id) }
+            print("dry run: \(ids.count) failed deliveries would be resent")
+        } else {
+            print("resent \(ids.count) failed deliveries")
+        }
     }
 }
 
@@ -336,7 +364,7 @@ struct Stats: ParsableCommand {
     @Option var from: String?
     @Option var to: String?
     func run() throws {
-        let (f, t) = timeRange(from: from, to: to)
+        let (f, t) = try timeRange(from: from, to: to)
         Output.table(try global.context().deliveries().report(from: f, to: t), json: global.json)
     }
 }
@@ -348,7 +376,7 @@ struct Export: ParsableCommand {
     @Option var to: String?
     @Option var webhook: String?
     func run() throws {
-        let (f, t) = timeRange(from: from, to: to)
+        let (f, t) = try timeRange(from: from, to: to)
         try global.context().deliveries().exportCSV(from: f, to: t, webhookID: webhook) { print($0, terminator: "") }
     }
 }
@@ -381,7 +409,13 @@ struct FilterCommand: ParsableCommand {
         var value: JSONValue?
         if let event { value = try JSONValue(parsing: try readInput(event)) }
         if let eventType { value = EventCatalog.sampleEvent(for: eventType) }
-        if let value { print("evaluates to: \(filter.evaluate(value))") }
+        if let value {
+            switch filter.evaluate(value) {
+            case .match: print("evaluates to: true")
+            case .noMatch: print("evaluates to: false")
+            case .typeMismatch(let path): print("evaluates to: false (\(path) holds a value of another type than the filter compares with)")
+            }
+        }
     }
 }
 

@@ -103,4 +103,51 @@ struct AdminTests {
         let secret = try ctl(h, ["webhook", "show", id, "--secrets"])
         #expect(secret.out.contains("s3cret-token") && secret.out.contains("token=T0K") && secret.out.contains("Renamed"), "\(secret.out)")
     }
+
+    @Test("operator traps: CSV formulas stay text, escapes are not printed raw, bad states and dates are named, recover is scoped and can dry-run, a failed test send exits non-zero")
+    func operatorTraps() throws {
+        let h = try Harness("ctl_traps")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Failing", "url": "\#(h.receiver.baseURL)/status/500/x", "events": ["order.created"],
+             "retry": {"max_retries": 0, "backoff": "fixed", "intervals_s": [1]}}
+            """#)
+        let other = try h.createWebhook(#"""
+            {"tenant": "globex", "name": "Other", "url": "\#(h.receiver.baseURL)/ok/y", "events": ["order.created"]}
+            """#)
+        let formula = #"=HYPERLINK("http://evil.example/","click")"#
+        let escape = "evt_\u{1b}]0;pwned\u{7}\u{1b}[2J"
+        for (tenant, eventID, hook) in [("acme", formula, webhook.id), ("acme", escape, webhook.id), ("globex", "evt_g", other.id)] {
+            try h.database.execute("INSERT INTO events (tenant_id, id, type, occurred_at, payload) VALUES ($1, $2, 'order.created', now(), '{}')",
+                                   [tenant, eventID])
+            try h.database.execute("""
+                INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state, attempts, completed_at)
+                VALUES ($1, $2, $3, 'order.created', $4, 'failed', 1, now())
+                """, [IDs.make("msg_"), tenant, eventID, hook])
+            try h.database.execute("""
+                INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, succeeded, error)
+                SELECT id, 1, webhook_id, now(), 1, false, 'HTTP 500' FROM deliveries WHERE event_id = $1
+                """, [eventID])
+        }
+        let csv = try ctl(h, ["export"])
+        #expect(csv.out.contains(#""'=HYPERLINK(""http://evil.example/"",""click"")""#), "the formula is exported as text: \(csv.out)")
+        let log = try ctl(h, ["delivery", "log"])
+        #expect(!log.out.utf8.contains(0x1B) && !log.out.utf8.contains(0x07), "no raw escape bytes reach the terminal")
+        #expect(log.out.contains("\\u{1b}"))
+        let badState = try ctl(h, ["delivery", "log", "--state", "bogus"])
+        #expect(badState.status != 0 && badState.err.contains("state") && badState.err.contains("succeeded"), "\(badState.err)")
+        let badDate = try ctl(h, ["stats", "--from", "yesterday"])
+        #expect(badDate.status != 0 && badDate.err.contains("--from") && badDate.err.contains("2026-01-22"), "\(badDate.err)")
+        #expect(!badDate.err.contains("SELECT"), "no raw SQL in the message")
+        let dry = try ctl(h, ["recover", "--from", "2020-01-01", "--to", "2100-01-01", "--tenant", "acme", "--dry-run"])
+        #expect(dry.status == 0 && dry.out.contains("dry run: 2 failed deliveries would be resent"), "\(dry)")
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE state = 'failed'") == 3, "a dry run changes nothing")
+        let scoped = try ctl(h, ["recover", "--from", "2020-01-01", "--to", "2100-01-01", "--tenant", "globex"])
+        #expect(scoped.out.contains("resent 1 failed deliveries"), "\(scoped)")
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE state = 'failed' AND tenant_id = 'acme'") == 2, "acme's are untouched")
+        let filter = try ctl(h, ["filter", "order.total > 100000000", "--event-type", "order.created"])
+        #expect(filter.out.contains("evaluates to: false") && !filter.out.contains("noMatch"), "\(filter.out)")
+        try h.startWorker { $0.reconcile = false }
+        let test = try ctl(h, ["webhook", "test", webhook.id, "--wait", "20"])
+        #expect(test.status != 0 && test.err.contains("not accepted"), "a failed test send is a failure: \(test)")
+    }
 }

@@ -21,7 +21,21 @@ public struct DeliveryAdmin {
         (rows.columns, rows.map { row in rows.columns.indices.map { row[$0].text } })
     }
 
+    public static let states = ["pending", "in_flight", "retrying", "succeeded", "failed", "paused", "cancelled"]
+
+    /// A period bound as given by a person, checked before it reaches SQL.
+    public static func periodBound(_ text: String, field: String) throws(AdminInputError) -> String {
+        guard let bound = Timestamp.periodBound(text) else {
+            throw AdminInputError(field: field, value: text, rule: "expected a date (2026-01-22) or an RFC 3339 time (2026-01-22T15:30:00Z)")
+        }
+        return bound
+    }
+
     public func log(webhookID: String?, state: String?, limit: Int) throws -> Table {
+        if let state, !DeliveryAdmin.states.contains(state) {
+            throw AdminInputError(field: "state", value: state, rule: "must be one of \(DeliveryAdmin.states.joined(separator: ", "))")
+        }
+        guard (1...10_000).contains(limit) else { throw AdminInputError(field: "limit", value: String(limit), rule: "must be 1 to 10000") }
         var sql = """
             SELECT d.id, d.webhook_id, d.event_type, d.event_id, d.state, d.attempts, d.last_status,
                    left(d.last_error, 80) AS last_error, d.created_at, d.completed_at
@@ -63,18 +77,22 @@ public struct DeliveryAdmin {
         return due
     }
 
-    /// Resends every failed delivery created in [from, to), optionally of one webhook.
-    public func recover(from: String, to: String, webhookID: String?, amqp: AMQPConnection, names: TopologyNames) throws -> [JobTicket] {
+    /// The failed deliveries created in [from, to), optionally of one tenant and one webhook: sent
+    /// again, or with `dryRun` only listed.
+    public func recover(from: String, to: String, tenant: String?, webhookID: String?, dryRun: Bool,
+                        amqp: () throws -> AMQPConnection, names: TopologyNames) throws -> [String] {
         var sql = "SELECT id FROM deliveries WHERE state = 'failed' AND created_at >= $1::timestamptz AND created_at < $2::timestamptz"
-        var params: [(any PostgresEncodable)?] = [from, to]
-        if let webhookID { params.append(webhookID); sql += " AND webhook_id = $3" }
-        let ids = try connection.query(sql, params).compactMap { $0[0].text }
-        guard !ids.isEmpty else { return [] }
-        return try resend(ids: ids, amqp: amqp, names: names)
+        var params: [(any PostgresEncodable)?] = [try DeliveryAdmin.periodBound(from, field: "from"), try DeliveryAdmin.periodBound(to, field: "to")]
+        if let tenant { params.append(tenant); sql += " AND tenant_id = $\(params.count)" }
+        if let webhookID { params.append(webhookID); sql += " AND webhook_id = $\(params.count)" }
+        let ids = try connection.query(sql + " ORDER BY created_at", params).compactMap { $0[0].text }
+        guard !ids.isEmpty, !dryRun else { return ids }
+        return try resend(ids: ids, amqp: try amqp(), names: names).map(\.deliveryID)
     }
 
     public func report(from: String, to: String) throws -> Table {
-        DeliveryAdmin.table(try connection.query("""
+        let (from, to) = (try DeliveryAdmin.periodBound(from, field: "from"), try DeliveryAdmin.periodBound(to, field: "to"))
+        return DeliveryAdmin.table(try connection.query("""
             SELECT webhook_id, webhook_name, tenant_id, deliveries, succeeded, failed, retried, in_progress, success_rate,
                    attempts, avg_latency_ms, p95_latency_ms
             FROM herald_delivery_report($1::timestamptz, $2::timestamptz) ORDER BY tenant_id, webhook_name
@@ -83,6 +101,7 @@ public struct DeliveryAdmin {
 
     /// Attempts in [from, to) as CSV (RFC 4180 quoting), for spreadsheets and accounting.
     public func exportCSV(from: String, to: String, webhookID: String?, write: (String) -> Void) throws {
+        let (from, to) = (try DeliveryAdmin.periodBound(from, field: "from"), try DeliveryAdmin.periodBound(to, field: "to"))
         var sql = """
             SELECT a.delivery_id, d.webhook_id, d.event_id, d.event_type, a.attempt, a.started_at, round(a.duration_ms::numeric, 1),
                    a.status_code, a.succeeded, a.error, d.state
@@ -101,8 +120,29 @@ public struct DeliveryAdmin {
 }
 
 public enum CSV {
+    /// RFC 4180 quoting, and no formulas: a cell that a spreadsheet would evaluate (`=`, `+`, `-`,
+    /// `@`, tab, CR first) is prefixed with `'`, so an id like `=HYPERLINK(…)` stays text.
     public static func field(_ value: String) -> String {
+        var value = value
+        if let first = value.utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first), Double(value) == nil {
+            value = "'" + value
+        }
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+}
+
+/// An admin request that cannot be carried out as given: names the field, the value and the rule.
+public struct AdminInputError: Error, Sendable, CustomStringConvertible {
+    public var field: String
+    public var value: String
+    public var rule: String
+
+    public init(field: String, value: String, rule: String) {
+        self.field = field
+        self.value = value
+        self.rule = rule
+    }
+
+    public var description: String { "\(field): \"\(TextRules.quoted(value))\" — \(rule)" }
 }

@@ -129,7 +129,8 @@ public struct Router: HeraldService {
             stats.invalid += invalid.count
             stats.jobs += jobs.count
             for message in invalid {
-                logger.warning("malformed event parked in \(names.invalidQueue)", metadata: ["reason": "\(message.properties.headers["x-herald-reason"].map { "\($0)" } ?? "")"])
+                let reason: String = if case .string(let text)? = message.properties.headers["x-herald-reason"] { text } else { "" }
+                logger.warning("malformed event parked in \(names.invalidQueue)", metadata: ["reason": "\(reason)"])
             }
             stats.log(logger)
         }

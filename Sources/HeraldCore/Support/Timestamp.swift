@@ -32,6 +32,14 @@ public enum Timestamp {
         return true
     }
 
+    /// A period bound given by a person: a date (`2026-01-22`, meaning its midnight UTC) or an RFC
+    /// 3339 time. Returns the RFC 3339 text, or nil for anything else ("yesterday", "2026-13-01").
+    public static func periodBound(_ text: String) -> String? {
+        if isRFC3339(text) { return text }
+        let candidate = text + "T00:00:00Z"
+        return text.utf8.count == 10 && isRFC3339(candidate) ? candidate : nil
+    }
+
     /// Formats Unix time (seconds + milliseconds) as `2026-01-22T15:30:00.123Z` (UTC).
     public static func iso8601(unixMilliseconds ms: Int64, fractional: Bool = true) -> String {
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
