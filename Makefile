@@ -37,7 +37,7 @@ test: setup
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build --skip BrokerRestart
 	swift test --skip-build --filter BrokerRestart
-	python3 deploy/check_compose.py
+	python3 deploy/check_compose.py --bin "$$(swift build --show-bin-path)"
 
 demo: setup build-release
 	@CONFIG=release deploy/demo.sh

@@ -30,6 +30,7 @@ ENV = dict(os.environ,
            HERALD_AMQP_URL="amqp://guest:guest@127.0.0.1:5672/%2F",
            HERALD_TOPOLOGY_PREFIX=PREFIX,
            HERALD_ALLOW_PRIVATE_NETWORKS="true",
+           HERALD_DEVELOPMENT="true",
            HERALD_LOG_LEVEL="warning",
            PGPASSWORD="herald")
 

@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 """Checks docker-compose.yml without a Docker engine: valid YAML of the compose shape, every command
 is one of Herald's executables with flags they accept, every HERALD_* variable is one Herald reads,
-and the Dockerfile builds the executables the compose file runs."""
+every service's environment (after compose's ${VAR:-default} / ${VAR:?message} interpolation) is
+accepted by Herald's own configuration code (`heraldctl config-check`: keys decoded exactly as the
+programs decode them), and the Dockerfile builds the executables the compose file runs.
+
+    python3 deploy/check_compose.py [--bin .build/debug]
+"""
+import base64
 import os
 import re
+import subprocess
 import sys
 
 import yaml
@@ -47,6 +54,41 @@ for name, service in compose["services"].items():
         if key.startswith("HERALD_"):
             check(f'"{key}"' in sources, f"{name}: {key} is read by Herald")
 check(compose["services"]["worker"].get("deploy", {}).get("replicas", 1) >= 2, "workers are scaled")
+
+
+def interpolate(value, env):
+    """Compose's variable interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}."""
+    def one(m):
+        name, op, arg = m.group(1), m.group(2), m.group(3) or ""
+        if name in env and env[name] != "":
+            return env[name]
+        if op == ":-":
+            return arg
+        if op == ":?":
+            raise KeyError(f"{name}: {arg}")
+        return ""
+    return re.sub(r"\$\{([A-Z0-9_]+)(:-|:\?)?([^}]*)\}", one, str(value))
+
+
+binary = sys.argv[sys.argv.index("--bin") + 1] if "--bin" in sys.argv else os.path.join(ROOT, ".build", "debug")
+heraldctl = os.path.join(binary, "heraldctl")
+operator_env = {"HERALD_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}   # what the header tells people to export
+for name, service in compose["services"].items():
+    command = service.get("command") or []
+    if not command or command[0] not in executables:
+        continue
+    raw = service.get("environment") or {}
+    if not os.path.exists(heraldctl):
+        check(False, f"{heraldctl} is built (run swift build first)")
+        continue
+    try:
+        env = {k: interpolate(v, {}) for k, v in raw.items()}   # as `docker compose up` with nothing exported
+        check(False, f"{name}: starts with no HERALD_MASTER_KEY exported (a default key in the file is public)")
+    except KeyError as missing:
+        check("HERALD_MASTER_KEY" in str(missing), f"{name}: compose refuses to start without HERALD_MASTER_KEY ({missing})")
+        env = {k: interpolate(v, operator_env) for k, v in raw.items()}
+    run = subprocess.run([heraldctl, "config-check"], env={"PATH": os.environ.get("PATH", ""), **env}, capture_output=True, text=True)
+    check(run.returncode == 0, f"{name}: Herald accepts its configuration: {run.stdout.strip()} {run.stderr.strip()}")
 check("COPY schemas/migrations" in dockerfile, "the image carries the migrations")
 check(all(e in dockerfile or "herald-*" in dockerfile for e in executables), "the image carries every executable")
 print(f"compose: {passed} passed, {failed} failed")

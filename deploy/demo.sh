@@ -21,7 +21,7 @@ export HERALD_AMQP_URL=${HERALD_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}
 export HERALD_DATABASE_URL=postgres://herald:herald@127.0.0.1:5432/herald_demo
 export HERALD_TOPOLOGY_PREFIX=demo.
 export HERALD_ALLOW_PRIVATE_NETWORKS=true     # the sample receiver is on 127.0.0.1
-export HERALD_RECONCILE_GRACE_S=15
+export HERALD_DEVELOPMENT=${HERALD_DEVELOPMENT:-true}   # a local trial: the public development master key, said at every start
 export HERALD_LOG_LEVEL=${HERALD_LOG_LEVEL:-info}
 PSQL=(psql -X -q -h 127.0.0.1 -U herald -v ON_ERROR_STOP=1)
 export PGPASSWORD=herald

@@ -14,6 +14,7 @@ struct GlobalOptions: ParsableArguments {
         if let databaseURL { configuration.databaseURL = databaseURL }
         if let amqpURL { configuration.amqpURL = amqpURL }
         if let topologyPrefix { configuration.topology = TopologyNames(prefix: topologyPrefix) }
+        for warning in configuration.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         return AdminContext(configuration: configuration)
     }
 }
@@ -24,7 +25,7 @@ struct HeraldCtl: ParsableCommand {
         commandName: "heraldctl",
         abstract: "Administer Herald: migrations, webhooks, deliveries, reports.",
         subcommands: [Migrate.self, WebhookCommand.self, DeliveryCommand.self, Recover.self, Stats.self, Export.self,
-                      TemplateCommand.self, FilterCommand.self, CatalogCommand.self])
+                      TemplateCommand.self, FilterCommand.self, CatalogCommand.self, ConfigCheck.self])
 }
 
 // MARK: output
@@ -92,6 +93,20 @@ func timeRange(from: String?, to: String?, defaultDays: Int = 30) throws -> (Str
     let now = Timestamp.nowUnixMilliseconds()
     return (try from.map { try DeliveryAdmin.periodBound($0, field: "--from") } ?? Timestamp.iso8601(unixMilliseconds: now - Int64(defaultDays) * 86_400_000),
             try to.map { try DeliveryAdmin.periodBound($0, field: "--to") } ?? Timestamp.iso8601(unixMilliseconds: now + 60_000))
+}
+
+struct ConfigCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config-check",
+        abstract: "Read every HERALD_* setting the way the router, worker and heraldctl do; exit 1 naming the first bad one.")
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let base = try HeraldConfiguration(environment: environment, component: "config-check")
+        _ = try RouterConfiguration(base: base, environment: environment)
+        _ = try WorkerConfiguration(base: base, environment: environment)
+        for warning in base.warnings { print("warning: \(warning)") }
+        print("configuration ok")
+    }
 }
 
 // MARK: migrate

@@ -16,6 +16,8 @@ public struct HeraldConfiguration: Sendable {
     public var masterKey: [UInt8]
     /// A name for this process in logs, attempts and connection names.
     public var instanceName: String
+    /// Said loudly at every start (e.g. running on the development master key).
+    public var warnings: [String] = []
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2F"
     public static let defaultDatabaseURL = "postgres://herald:herald@127.0.0.1:5432/herald"
@@ -38,13 +40,26 @@ public struct HeraldConfiguration: Sendable {
         }
         logFormat = parsedFormat
         allowPrivateNetworks = try HeraldConfiguration.bool(environment, "HERALD_ALLOW_PRIVATE_NETWORKS", default: false)
+        // No silent fallback: without a key, only an explicit development mode (demo, tests) may
+        // seal secrets with the public development key, and it says so at every start.
         if let key = environment["HERALD_MASTER_KEY"] {
             masterKey = try HeraldConfiguration.parseKey(key)
-        } else {
+        } else if try HeraldConfiguration.bool(environment, "HERALD_DEVELOPMENT", default: false) {
             masterKey = HeraldConfiguration.developmentMasterKey
+            warnings.append("HERALD_MASTER_KEY is not set: secrets are sealed with the PUBLIC development key (HERALD_DEVELOPMENT=true); "
+                            + "never run like this with real data — set HERALD_MASTER_KEY (openssl rand -base64 32)")
+        } else if HeraldConfiguration.componentsWithoutSecrets.contains(component) {
+            masterKey = HeraldConfiguration.developmentMasterKey   // never used: this process opens no secret
+        } else {
+            throw ConfigurationError(variable: "HERALD_MASTER_KEY", value: "",
+                                     rule: "is required: 32 bytes that seal webhook secrets at rest (generate one with: openssl rand -base64 32); "
+                                         + "for a local trial only, HERALD_DEVELOPMENT=true uses a public development key")
         }
         instanceName = environment["HERALD_INSTANCE"] ?? "\(component)-\(ProcessInfo.processInfo.processIdentifier)"
     }
+
+    /// Processes that never open a sealed secret, so they need no master key.
+    static let componentsWithoutSecrets: Set<String> = ["producer"]
 
     public static func bool(_ environment: [String: String], _ name: String, default value: Bool) throws(ConfigurationError) -> Bool {
         guard let text = environment[name] else { return value }

@@ -8,6 +8,7 @@ public enum Herald {
         var logger = Logger(label: label)
         logger.logLevel = configuration.logLevel
         logger[metadataKey: "instance"] = "\(configuration.instanceName)"
+        for warning in configuration.warnings { logger.warning("\(warning)") }
         return logger
     }
 

@@ -43,6 +43,7 @@ final class Harness: @unchecked Sendable {
         environment["HERALD_TOPOLOGY_PREFIX"] = prefix
         environment["HERALD_ALLOW_PRIVATE_NETWORKS"] = "true"
         environment["HERALD_LOG_LEVEL"] = environment["HERALD_TEST_LOG_LEVEL"] ?? "warning"
+        environment["HERALD_DEVELOPMENT"] = "true"   // tests seal secrets with the development key
         configuration = try HeraldConfiguration(environment: environment, component: "test")
         database = try PostgresConnection(databaseURL)
         _ = try Migrator(connection: database).migrate(try Migrator.load(directory: Harness.packageRoot.appendingPathComponent("schemas/migrations").path))
@@ -66,6 +67,7 @@ final class Harness: @unchecked Sendable {
         environment["HERALD_TOPOLOGY_PREFIX"] = prefix
         environment["HERALD_ALLOW_PRIVATE_NETWORKS"] = "true"
         environment["HERALD_LOG_LEVEL"] = "warning"
+        environment["HERALD_DEVELOPMENT"] = "true"
         environment.merge(extra) { $1 }
         return environment
     }
