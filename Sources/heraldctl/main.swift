@@ -112,17 +112,18 @@ struct ConfigCheck: ParsableCommand {
 // MARK: migrate
 
 struct Migrate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply the SQL migrations of schemas/migrations (idempotent).")
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the SQL migrations (idempotent); they are built into heraldctl, so this works from any folder.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Folder of NNNN_name.sql files (env HERALD_MIGRATIONS_DIR).") var directory: String?
+    @Option(help: "Use the NNNN_name.sql files of this folder instead of the built-in ones (env HERALD_MIGRATIONS_DIR).")
+    var directory: String?
 
     func run() throws {
-        guard let dir = directory ?? Migrator.defaultDirectory() else {
-            throw CommandFailure(description: "no migrations folder found; pass --directory or set HERALD_MIGRATIONS_DIR")
-        }
+        let folder = directory ?? ProcessInfo.processInfo.environment["HERALD_MIGRATIONS_DIR"]
+        let migrations = try folder.map { try Migrator.load(directory: $0) } ?? Migrator.embedded
         let context = try global.context()
         let migrator = Migrator(connection: try context.database())
-        let applied = try migrator.migrate(try Migrator.load(directory: dir))
+        let applied = try migrator.migrate(migrations)
         let version = try migrator.currentVersion() ?? 0
         if global.json { Output.printJSON(["applied": applied, "version": ["\(version)"]]) } else {
             print(applied.isEmpty ? "schema is up to date (version \(version))" : "applied: \(applied.joined(separator: ", ")) (version \(version))")

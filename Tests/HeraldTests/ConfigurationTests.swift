@@ -1,3 +1,4 @@
+import Foundation
 @testable import Herald
 import Testing
 
@@ -17,6 +18,20 @@ struct ConfigurationTests {
         // The key docker-compose.yml shipped with: 33 bytes once decoded.
         #expect(throws: ConfigurationError.self) {
             try HeraldConfiguration(environment: ["HERALD_MASTER_KEY": "aGVyYWxkLWRvY2tlci1rZXktY2hhbmdlLW1lLXBsZWFz"], component: "router")
+        }
+    }
+}
+
+@Suite("Embedded migrations")
+struct EmbeddedMigrationTests {
+    @Test("heraldctl carries exactly schemas/migrations (run deploy/embed_migrations.py after changing one)")
+    func embeddedMatchesFiles() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("schemas/migrations").path
+        let files = try Migrator.load(directory: folder)
+        #expect(files.map(\.name) == Migrator.embedded.map(\.name))
+        for (file, embedded) in zip(files, Migrator.embedded) {
+            #expect(file.sql == embedded.sql, "\(file.name) differs from the built-in copy: run deploy/embed_migrations.py")
         }
     }
 }

@@ -19,22 +19,6 @@ public struct Migrator {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
-    /// Where the migrations are: `$HERALD_MIGRATIONS_DIR`, `./schemas/migrations`, beside the
-    /// executable's package checkout, or an installed share folder.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        var candidates: [String] = []
-        if let dir = environment["HERALD_MIGRATIONS_DIR"] { candidates.append(dir) }
-        candidates.append(FileManager.default.currentDirectoryPath + "/schemas/migrations")
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        var dir = exe
-        for _ in 0..<5 {
-            candidates.append(dir.appendingPathComponent("schemas/migrations").path)
-            dir = dir.deletingLastPathComponent()
-        }
-        candidates += ["/usr/local/share/herald/migrations", "/usr/share/herald/migrations"]
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
-    }
-
     public static func load(directory: String) throws -> [Migration] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
         var result: [Migration] = []
