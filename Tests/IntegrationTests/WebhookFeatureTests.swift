@@ -1,3 +1,4 @@
+import AMQP
 import Foundation
 import Herald
 import HeraldTestSupport
@@ -67,5 +68,33 @@ struct WebhookFeatureTests {
         // While paused, new events wait (paused_behavior queue).
         try h.publish([try Harness.event(data: PipelineTests.order)])
         try h.waitUntil("the next event waits") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'paused'") == 1 }
+    }
+}
+
+@Suite("Failed payloads")
+struct FailedPayloadTests {
+    @Test("keep_failed_payloads false drops the stored copy; a resend renders it again from the event (never an empty body)")
+    func resendAfterDroppedPayload() throws {
+        let h = try Harness("dropped_payload")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Templated", "url": "\#(h.receiver.baseURL)/status/500/x", "events": ["order.created"],
+             "payload_template": {"order": "{order.id}", "event": "{webhook.event}"}, "keep_failed_payloads": false,
+             "retry": {"max_retries": 0, "backoff": "fixed", "intervals_s": [1]}}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false }
+        try h.publish([try Harness.event(data: PipelineTests.order)])
+        try h.waitUntil("failed") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'failed'") == 1 }
+        #expect(try h.scalar("SELECT payload IS NULL FROM deliveries") == "t", "the failed payload is not kept")
+        try h.database.execute("UPDATE webhooks SET url = $1 WHERE id = $2", ["\(h.receiver.baseURL)/ok/x", webhook.id])
+        Thread.sleep(forTimeInterval: 0.5)   // the worker reloads on the notification
+        let id = try #require(try h.scalar("SELECT id FROM deliveries"))
+        let amqp = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        _ = try DeliveryAdmin(connection: h.database).resend(ids: [id], amqp: amqp, names: h.configuration.topology)
+        amqp.close()
+        try h.waitUntil("resent and delivered") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 1 }
+        let bodies = try h.receiver.requests().map(\.body)
+        #expect(bodies.count == 2)
+        #expect(bodies.allSatisfy { !$0.isEmpty } && bodies[0] == bodies[1], "the resend carries the same rendered body: \(bodies)")
     }
 }

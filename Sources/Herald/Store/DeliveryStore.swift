@@ -43,6 +43,8 @@ public struct ClaimedDelivery: Sendable {
     public var deferred: Bool
     /// The event envelope, when the delivery stores none of its own.
     public var eventPayload: [UInt8]?
+    /// Neither a stored body nor the event is there any more: nothing can be sent.
+    public var bodyMissing: Bool = false
 }
 
 /// What one attempt came to.
@@ -178,7 +180,7 @@ public struct DeliveryStore {
                 id: row[0].text ?? "", attempt: (try? row[1].decode(Int.self)) ?? 0, webhookID: row[2].text ?? "",
                 eventID: row[3].text ?? "", eventType: row[4].text ?? "", tenantID: row[5].text ?? "",
                 payload: Array((row[6].text ?? row[8].text ?? "").utf8), deferred: row[7].text == "t",
-                eventPayload: row[8].text.map { Array($0.utf8) }))
+                eventPayload: row[8].text.map { Array($0.utf8) }, bodyMissing: row[6].isNull && row[8].isNull))
         }
         guard claimed.count < jobs.count else { return (claimed, []) }
         let claimedIDs = Set(claimed.map(\.id))
@@ -236,7 +238,9 @@ public struct DeliveryStore {
                 last_status = COALESCE(o.status, CASE WHEN o.sent THEN NULL ELSE d.last_status END),
                 last_error = o.error,
                 completed_at = CASE WHEN o.state IN ('succeeded', 'failed', 'cancelled') THEN now() END,
-                payload = CASE WHEN o.drop THEN '' ELSE d.payload END
+                -- keep_failed_payloads = false: the rendered copy goes; a resend renders it again from the event.
+                payload = CASE WHEN o.drop THEN NULL ELSE d.payload END,
+                payload_deferred = CASE WHEN o.drop AND d.payload IS NOT NULL THEN true ELSE d.payload_deferred END
             FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::bool[], $8::bool[])
                  AS o(id, attempt, state, delay, status, error, drop, sent)
             WHERE d.id = o.id AND d.attempts = o.attempt AND d.state = 'in_flight'

@@ -313,6 +313,11 @@ final class WorkerSession {
             case .active:
                 break
             }
+            guard !delivery.bodyMissing else {
+                fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now,
+                     reason: "the payload is no longer stored (the event is gone and no copy was kept); nothing was sent", stats: &stats)
+                continue
+            }
             var body = delivery.payload
             if delivery.deferred, let eventBytes = delivery.eventPayload, let template = webhook.template {
                 do {
