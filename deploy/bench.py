@@ -221,7 +221,9 @@ def scenario_pipeline(h, name, events, fanout, payload, rate, concurrency, worke
         h.start(f"router-{i + 1}", "herald-router")
         names.append(f"router-{i + 1}")
     for i in range(workers):
-        h.start(f"worker-{i + 1}", "herald-worker", {"HERALD_WORKER_CONCURRENCY": str(concurrency), "HERALD_RECONCILE": "false"})
+        # One webhook per scenario: it may use every slot (the per-webhook cap protects other tenants).
+        h.start(f"worker-{i + 1}", "herald-worker", {"HERALD_WORKER_CONCURRENCY": str(concurrency), "HERALD_RECONCILE": "false",
+                                                     "HERALD_WORKER_MAX_IN_FLIGHT_PER_WEBHOOK": str(concurrency)})
         names.append(f"worker-{i + 1}")
     time.sleep(1.5)
     expected = events * fanout

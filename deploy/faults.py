@@ -828,6 +828,7 @@ def main():
 
     def interrupted(signum, _frame):
         raise Interrupted(f"signal {signum}")
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # even when started with SIGINT ignored (background)
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
 

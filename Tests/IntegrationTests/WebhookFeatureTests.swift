@@ -98,3 +98,56 @@ struct FailedPayloadTests {
         #expect(bodies.allSatisfy { !$0.isEmpty } && bodies[0] == bodies[1], "the resend carries the same rendered body: \(bodies)")
     }
 }
+
+@Suite("Isolation between webhooks", .serialized)
+struct IsolationTests {
+    @Test("a hanging endpoint can never hold the slots kept free for others; a healthy one is not starved")
+    func slowEndpointCannotStarveOthers() throws {
+        let h = try Harness("starve")
+        _ = try h.createWebhook(#"""
+            {"tenant": "slowco", "name": "Hanging", "url": "\#(h.receiver.baseURL)/sleep/3000/slow", "events": ["order.created"]}
+            """#)
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Healthy", "url": "\#(h.receiver.baseURL)/ok/fast", "events": ["order.created"]}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.concurrency = 20; $0.maxInFlightPerWebhook = 5; $0.reconcile = false }
+        try h.publish((0..<60).map { _ in try Harness.event(tenant: "slowco", data: PipelineTests.order) })
+        Thread.sleep(forTimeInterval: 0.5)
+        let start = Date().timeIntervalSince1970
+        try h.publish((0..<60).map { _ in try Harness.event(tenant: "acme", data: PipelineTests.order) })
+        try h.waitUntil("the healthy webhook's sixty delivered", timeout: .seconds(20)) {
+            try h.count("SELECT count(*) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.name = 'Healthy' AND d.state = 'succeeded'") == 60
+        }
+        let healthy = try h.receiver.requests().filter { $0.path.hasPrefix("/ok/fast") }.map(\.at)
+        #expect((healthy.max() ?? 0) - start < 4, "healthy deliveries did not wait behind the hanging endpoint")
+        #expect(try h.count("SELECT count(*) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.name = 'Hanging' AND d.state = 'in_flight'") <= 15,
+                "the hanging endpoint holds at most concurrency - cap slots")
+    }
+
+    @Test("an OAuth token endpoint that hangs and fails blocks nobody else, and is not asked once per delivery")
+    func slowTokenEndpointBlocksNobody() throws {
+        let h = try Harness("oauth_slow")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "OAuth", "url": "\#(h.receiver.baseURL)/ok/oauth", "events": ["order.created"],
+             "auth": {"type": "oauth2", "token_url": "\#(h.receiver.baseURL)/sleep/3000/token-broken", "client_id": "c", "client_secret": "s"}}
+            """#)
+        _ = try h.createWebhook(#"""
+            {"tenant": "globex", "name": "Plain", "url": "\#(h.receiver.baseURL)/ok/plain", "events": ["order.created"]}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false }
+        let start = Date().timeIntervalSince1970
+        try h.publish((0..<10).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.publish((0..<40).map { _ in try Harness.event(tenant: "globex", data: PipelineTests.order) })
+        try h.waitUntil("the plain webhook's forty delivered", timeout: .seconds(10)) {
+            try h.receiver.requests().filter { $0.path.hasPrefix("/ok/plain") }.count == 40
+        }
+        let plain = try h.receiver.requests().filter { $0.path.hasPrefix("/ok/plain") }.map(\.at)
+        #expect((plain.max() ?? 0) - start < 2.5, "plain deliveries were not held up by the token fetch")
+        Thread.sleep(forTimeInterval: 6)
+        let tokenRequests = try h.receiver.requests().filter { $0.path.contains("token-broken") }.count
+        #expect((1...2).contains(tokenRequests), "a failing token endpoint is asked once per backoff, not per delivery: \(tokenRequests)")
+        #expect(try h.receiver.requests().filter { $0.path.hasPrefix("/ok/oauth") }.isEmpty)
+    }
+}

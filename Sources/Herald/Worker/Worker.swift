@@ -97,6 +97,11 @@ final class WorkerSession {
     var amqpRetry = Reconnect()
     var databaseRetry = Reconnect()
     var inFlight: [UInt64: InFlight] = [:]
+    var inFlightByWebhook: [String: Int] = [:]
+    /// Jobs of webhooks at their in-flight cap, waiting for one of that webhook's slots (unacked).
+    var held: [String: [AMQPDelivery]] = [:]
+    var heldCount = 0
+    var maxHeld: Int { max(configuration.flushBatch / 2, configuration.maxInFlightPerWebhook * 2) }
     var nextRequestID: UInt64 = 1
     var pending: [Pending] = []
     var oldestPending: ContinuousClock.Instant?
@@ -134,6 +139,7 @@ final class WorkerSession {
                 drainDeadline = .now + configuration.drainTimeout
                 consuming = false
                 if let amqp { do { try amqp.cancel(consumerTag: consumerTag) } catch { amqpLost(error) } }
+                releaseHeld(requeue: true)
                 logger.info("stopping: finishing in-flight deliveries", metadata: ["in_flight": "\(inFlight.count)"])
             }
             if let deadline = drainDeadline, inFlight.isEmpty || ContinuousClock.now > deadline {
@@ -199,6 +205,8 @@ final class WorkerSession {
 
     private func amqpLost(_ error: any Error) {
         guard let connection = amqp else { return }
+        held.removeAll()
+        heldCount = 0
         logger.error("RabbitMQ connection lost; unacked jobs will be redelivered, in-flight deliveries continue", metadata: ["error": "\(error)"])
         connection.close()
         amqp = nil
@@ -216,8 +224,48 @@ final class WorkerSession {
     // MARK: starting
 
     /// Takes new jobs while there is room — only with both servers there (a job is claimed first).
+    /// Held jobs of webhooks that have a free slot again start first.
+    private func startHeld(stats: inout WorkerStats) {
+        guard heldCount > 0, database != nil, consuming else { return }
+        var room = configuration.concurrency - inFlight.count
+        var ready: [AMQPDelivery] = []
+        var total = inFlight.count
+        for (webhookID, waiting) in held where room > 0 {
+            var n = 0
+            while n < min(room, waiting.count), mayStart(forWebhook: inFlightByWebhook[webhookID, default: 0] + n, total: total + n) { n += 1 }
+            guard n > 0 else { continue }
+            total += n
+            ready += waiting.prefix(n)
+            held[webhookID] = waiting.count == n ? nil : Array(waiting.dropFirst(n))
+            heldCount -= n
+            room -= n
+        }
+        if !ready.isEmpty { start(ready, stats: &stats) }
+    }
+
+    /// A webhook below its cap may always start one more; above it, only while at least `cap` slots
+    /// stay free for every other webhook. A hanging endpoint can hold at most `concurrency - cap`
+    /// slots; a fast one is never slowed by the cap.
+    private func mayStart(forWebhook current: Int, total: Int) -> Bool {
+        let cap = configuration.maxInFlightPerWebhook
+        return current < cap || configuration.concurrency - (total + 1) >= cap
+    }
+
+    /// Held jobs go back to the queue (stopping), or are forgotten (their channel is gone: the
+    /// broker redelivers them).
+    private func releaseHeld(requeue: Bool) {
+        if requeue, let amqp {
+            for message in held.values.joined() {
+                do { try amqp.nack(message.deliveryTag, requeue: true) } catch { amqpLost(error); break }
+            }
+        }
+        held.removeAll()
+        heldCount = 0
+    }
+
     private func takeJobs(stats: inout WorkerStats) {
         guard let amqp else { return }
+        startHeld(stats: &stats)
         do {
             let room = configuration.concurrency - inFlight.count
             if consuming && room > 0 && database != nil {
@@ -235,6 +283,8 @@ final class WorkerSession {
     private func start(_ jobs: [AMQPDelivery], stats: inout WorkerStats) {
         guard let database else { return }
         var valid: [(AMQPDelivery, DeliveryJob)] = []
+        var planned = inFlightByWebhook
+        var plannedTotal = inFlight.count
         let nowSeconds = Double(Timestamp.nowUnixMilliseconds()) / 1000
         for message in jobs {
             let job: DeliveryJob
@@ -242,6 +292,21 @@ final class WorkerSession {
                 stats.invalid += 1
                 logger.warning("invalid delivery job parked", metadata: ["reason": "\(error)"])
                 park(message, in: topology.names.invalidQueue, reason: error.description)
+                continue
+            }
+            // The webhook holds its share of the slots: the job waits, unclaimed, so one slow endpoint
+            // cannot starve every other webhook of this worker. A few wait here and start as soon as
+            // the webhook's own requests finish (a fast endpoint loses nothing); the rest wait in a
+            // delay queue, so waiting jobs never fill this worker's prefetch.
+            if let webhookID = JobMessages.webhookID(of: message.properties),
+               !mayStart(forWebhook: planned[webhookID, default: 0], total: plannedTotal) {
+                stats.atWebhookCap += 1
+                if held[webhookID, default: []].count < configuration.maxInFlightPerWebhook * 2, heldCount < maxHeld {
+                    held[webhookID, default: []].append(message)
+                    heldCount += 1
+                } else {
+                    later(message, job: job, webhookID: webhookID, seconds: 2, postpone: true)
+                }
                 continue
             }
             // Over its rate limit: back to a short delay queue, unclaimed (no attempt is used up).
@@ -256,6 +321,8 @@ final class WorkerSession {
                 }
             }
             valid.append((message, job))
+            if let webhookID = JobMessages.webhookID(of: message.properties) { planned[webhookID, default: 0] += 1 }
+            plannedTotal += 1
         }
         guard !valid.isEmpty else { return }
         let leases = valid.map { pair -> Int in
@@ -337,6 +404,12 @@ final class WorkerSession {
                 try curl.add(built.request, id: id)
                 inFlight[id] = InFlight(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery, webhook: webhook,
                                         startedAt: now, started: .now, requestHeaders: built.loggedHeaders)
+                inFlightByWebhook[webhook.id, default: 0] += 1
+            } catch is OAuthTokenCache.Pending {
+                // The token is on its way (fetched off this thread): the attempt is given back and
+                // the job comes again in a second; other deliveries are not held up.
+                stats.waitingForToken += 1
+                settleLater(message.deliveryTag, delivery, seconds: 1, reason: "waiting for the OAuth 2.0 token")
             } catch let error as HTTPError {
                 fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now, reason: error.description, stats: &stats,
                      permanent: error.code == .invalidRequest || error.code == .blockedAddress)
@@ -350,6 +423,7 @@ final class WorkerSession {
 
     private func complete(_ completion: HTTPCompletion, stats: inout WorkerStats) {
         guard let flight = inFlight.removeValue(forKey: completion.id) else { return }
+        released(flight.webhook.id)
         let elapsed = ContinuousClock.now - flight.started
         let duration = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let webhook = flight.webhook
@@ -438,6 +512,18 @@ final class WorkerSession {
         enqueue(Pending(deliveryTag: tag, generation: generation, outcome: outcome))
     }
 
+    /// A claimed job that must wait a little (a token on its way, the webhook at its in-flight cap):
+    /// the attempt is given back and the same job comes again after `seconds`.
+    private func settleLater(_ tag: UInt64, _ delivery: ClaimedDelivery, seconds: Int, reason: String) {
+        let outcome = AttemptOutcome(
+            deliveryID: delivery.id, attempt: delivery.attempt, webhookID: delivery.webhookID, startedAtMilliseconds: 0,
+            durationMilliseconds: 0, statusCode: nil, succeeded: false, error: reason, requestHeaders: nil, responseHeaders: nil,
+            responseBody: nil, nextState: .retrying, nextAttemptInSeconds: seconds, dropPayload: false, wasSent: false)
+        let again = JobTicket(deliveryID: delivery.id, webhookID: delivery.webhookID, attempt: delivery.attempt)
+        enqueue(Pending(deliveryTag: tag, generation: generation, outcome: outcome, message: messages.job(again, delaySeconds: seconds),
+                        delaySeconds: seconds))
+    }
+
     /// Stopping with deliveries still in flight: the requests are cancelled, but each may already
     /// have reached its receiver, so each is recorded as an interrupted attempt and its next attempt
     /// is queued at once (another worker takes it). Nothing sent goes unrecorded.
@@ -460,6 +546,12 @@ final class WorkerSession {
             enqueue(Pending(deliveryTag: flight.deliveryTag, generation: flight.generation, outcome: outcome, message: messages.job(next)))
         }
         inFlight.removeAll()
+        inFlightByWebhook.removeAll()
+    }
+
+    private func released(_ webhookID: String) {
+        let left = (inFlightByWebhook[webhookID] ?? 1) - 1
+        inFlightByWebhook[webhookID] = left > 0 ? left : nil
     }
 
     // MARK: messages
@@ -642,6 +734,8 @@ struct WorkerStats {
     var duplicates = 0
     var deferred = 0
     var interrupted = 0
+    var waitingForToken = 0
+    var atWebhookCap = 0
     var invalid = 0
     var rateLimited = 0
     var paused = 0
@@ -656,7 +750,8 @@ struct WorkerStats {
         let seconds = elapsed.inSeconds
         logger.info("worker progress", metadata: [
             "succeeded": "\(succeeded)", "retried": "\(retried)", "failed": "\(failed)", "duplicates_dropped": "\(duplicates)",
-            "deferred_held_elsewhere": "\(deferred)", "interrupted": "\(interrupted)",
+            "deferred_held_elsewhere": "\(deferred)", "interrupted": "\(interrupted)", "at_webhook_cap": "\(atWebhookCap)",
+            "waiting_for_token": "\(waitingForToken)",
             "rate_limited": "\(rateLimited)", "invalid": "\(invalid)", "in_flight": "\(inFlight)",
             "attempts_per_s": "\(seconds > 0 ? Int(Double(done - lastDone) / seconds) : 0)",
         ])

@@ -4,6 +4,11 @@ public struct WorkerConfiguration: Sendable {
     public var base: HeraldConfiguration
     /// Deliveries in flight at once in this process (one libcurl multi handle).
     public var concurrency: Int
+    /// Fairness between webhooks: a webhook with this many deliveries in flight may start more only
+    /// while this many slots stay free for every other webhook, so a slow or hanging endpoint can
+    /// never hold more than `concurrency - maxInFlightPerWebhook` slots (default: a tenth of
+    /// `concurrency`, at least 4).
+    public var maxInFlightPerWebhook: Int
     /// Outcomes are written and acked in batches of this size, or after `flushInterval`.
     public var flushBatch: Int
     public var flushInterval: Duration
@@ -21,6 +26,8 @@ public struct WorkerConfiguration: Sendable {
     public init(base: HeraldConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         self.base = base
         concurrency = try HeraldConfiguration.int(environment, "HERALD_WORKER_CONCURRENCY", default: 100, range: 1...10_000)
+        maxInFlightPerWebhook = try HeraldConfiguration.int(environment, "HERALD_WORKER_MAX_IN_FLIGHT_PER_WEBHOOK",
+                                                            default: max(4, concurrency / 10), range: 1...10_000)
         flushBatch = try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_BATCH", default: 500, range: 1...10_000)
         flushInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_MS", default: 10, range: 1...5000))
         drainTimeout = .seconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_DRAIN_S", default: 30, range: 0...3600))
