@@ -488,9 +488,11 @@ class Run:
                 rc = self.wait_producer(rec, timeout)
                 if rc != 0:
                     c = self.confirmed(rec)
-                    tail = open(rec["err"]).read().replace("\r", "\n").strip().splitlines()
-                    self.note(f"{rec['name']} exited {rc} after ~{c}/{rec['count']} confirmed"
-                              f" ({tail[-1][:160] if tail else 'no message'}); the rest published by another run")
+                    text = open(rec["err"]).read().replace("\r", "\n")
+                    err = re.findall(r"Error: (.*)", text)
+                    why = (err[-1] if err else (text.strip().splitlines() or ["no message"])[-1])[:120]
+                    self.note(f"{rec['name']} exited {rc} after ~{c}/{rec['count']} confirmed ({why}); "
+                              f"the rest published by a second run")
                     if rec["seed"] < 1000:   # only once
                         rest = self.start_producer(rec["seed"] + 1000, rec["count"] - c)
                         rc2 = self.wait_producer(rest, timeout)

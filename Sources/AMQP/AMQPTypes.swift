@@ -129,6 +129,25 @@ public enum AMQPFieldValue: Sendable, Hashable {
 
 public typealias AMQPTable = [String: AMQPFieldValue]
 
+extension AMQPFieldValue {
+    /// Bytes this value takes on the wire (type tag included), to keep tables within a frame.
+    public var encodedSize: Int {
+        switch self {
+        case .string(let s): 5 + s.utf8.count
+        case .int, .double: 9
+        case .bool: 2
+        case .void: 1
+        case .table(let t): 5 + t.encodedSize
+        case .array(let a): 5 + a.reduce(0) { $0 + $1.encodedSize }
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == AMQPFieldValue {
+    /// Bytes the table takes on the wire.
+    public var encodedSize: Int { reduce(0) { $0 + 1 + $1.key.utf8.count + $1.value.encodedSize } }
+}
+
 public struct AMQPProperties: Sendable, Equatable {
     public var contentType: String?
     public var messageID: String?

@@ -177,3 +177,40 @@ struct HostileReceiverTests {
         #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE response_body LIKE '%\u{FFFD}%'") == 10)
     }
 }
+
+@Suite("Poison events")
+struct PoisonEventTests {
+    @Test("an event with a 200 KB type, a 1 MB tenant or 64 KB of headers is parked (reason bounded) and the events behind it flow")
+    func poisonEventsParked() throws {
+        let h = try Harness("poison")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"]}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false }
+        let hugeType = String(repeating: "a", count: 200_000)
+        let hugeTenant = String(repeating: "t", count: 1_000_000)
+        try h.publishRaw(#"{"id": "evt_1", "type": "\#(hugeType)", "tenant": "acme", "occurred_at": "2026-01-22T15:30:00Z", "data": {}}"#,
+                         routingKey: "order.created")
+        try h.publishRaw(#"{"id": "evt_2", "type": "order.created", "tenant": "\#(hugeTenant)", "occurred_at": "2026-01-22T15:30:00Z", "data": {}}"#,
+                         routingKey: "order.created")
+        let connection = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        try connection.enableConfirms()
+        var headers: AMQPTable = [:]
+        for i in 0..<64 { headers["x-erp-\(i)"] = .string(String(repeating: "h", count: 1000)) }
+        _ = try connection.publishConfirmed([AMQPMessage(exchange: h.configuration.topology.eventsExchange, routingKey: "order.created",
+                                                         body: Array("not json".utf8), properties: AMQPProperties(persistent: true, headers: headers),
+                                                         mandatory: false)])
+        connection.close()
+        try h.publish((0..<5).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("the valid events behind the poison are delivered", timeout: .seconds(10)) {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 5
+        }
+        try h.waitUntil("three parked") { try h.queueDepth(h.configuration.topology.invalidQueue) == 3 }
+        for parked in try h.take(from: h.configuration.topology.invalidQueue, max: 3) {
+            guard case .string(let reason)? = parked.properties.headers["x-herald-reason"] else { Issue.record("no reason"); continue }
+            #expect(reason.utf8.count < 2_000, "the reason is bounded: \(reason.utf8.count) bytes")
+            #expect(parked.properties.headers.encodedSize < 20_000)
+        }
+    }
+}
