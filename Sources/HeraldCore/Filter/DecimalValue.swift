@@ -6,44 +6,69 @@ public struct DecimalValue: Sendable, Equatable, Comparable {
     let exponent: Int        // value = digits × 10^exponent
 
     /// A JSON number literal, or a string holding one (leading/trailing spaces allowed); nil otherwise.
+    /// Text longer than `FilterLimits.maxNumericTextBytes` (spaces included) is not a number: the
+    /// parse reads each byte once and never more than that many.
     public init?(_ text: some StringProtocol) {
-        var bytes = Array(text.utf8)
-        while let f = bytes.first, f == 32 { bytes.removeFirst() }
-        while let l = bytes.last, l == 32 { bytes.removeLast() }
-        var i = 0
+        let utf8 = text.utf8
+        guard utf8.count <= FilterLimits.maxNumericTextBytes else { return nil }
+        guard let parsed = utf8.withContiguousStorageIfAvailable({ DecimalValue.parse($0) })
+                ?? DecimalValue.parse(Array(utf8)) else { return nil }
+        self = parsed
+    }
+
+    private init(negative: Bool, digits: [UInt8], exponent: Int) {
+        self.negative = negative
+        self.digits = digits
+        self.exponent = exponent
+    }
+
+    private static func parse(_ bytes: some RandomAccessCollection<UInt8>) -> DecimalValue? {
+        var i = bytes.startIndex
+        var end = bytes.endIndex
+        while i < end, bytes[i] == 32 { i = bytes.index(after: i) }
+        while end > i, bytes[bytes.index(before: end)] == 32 { end = bytes.index(before: end) }
         var negative = false
-        if i < bytes.count, bytes[i] == 45 || bytes[i] == 43 { negative = bytes[i] == 45; i += 1 }
+        if i < end, bytes[i] == 45 || bytes[i] == 43 { negative = bytes[i] == 45; i = bytes.index(after: i) }
         var digits: [UInt8] = []
         var exponent = 0
         var sawDigit = false
-        while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { digits.append(bytes[i] - 48); i += 1; sawDigit = true }
-        if i < bytes.count, bytes[i] == 46 {
-            i += 1
-            while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { digits.append(bytes[i] - 48); exponent -= 1; i += 1; sawDigit = true }
+        while i < end, bytes[i] >= 48, bytes[i] <= 57 {
+            digits.append(bytes[i] - 48)
+            i = bytes.index(after: i)
+            sawDigit = true
+        }
+        if i < end, bytes[i] == 46 {
+            i = bytes.index(after: i)
+            while i < end, bytes[i] >= 48, bytes[i] <= 57 {
+                digits.append(bytes[i] - 48)
+                exponent -= 1
+                i = bytes.index(after: i)
+                sawDigit = true
+            }
         }
         guard sawDigit else { return nil }
-        if i < bytes.count, bytes[i] == 101 || bytes[i] == 69 {
-            i += 1
+        if i < end, bytes[i] == 101 || bytes[i] == 69 {
+            i = bytes.index(after: i)
             var expNegative = false
-            if i < bytes.count, bytes[i] == 45 || bytes[i] == 43 { expNegative = bytes[i] == 45; i += 1 }
+            if i < end, bytes[i] == 45 || bytes[i] == 43 { expNegative = bytes[i] == 45; i = bytes.index(after: i) }
             var e = 0
             var sawExp = false
-            while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 {
+            while i < end, bytes[i] >= 48, bytes[i] <= 57 {
                 e = min(e * 10 + Int(bytes[i] - 48), 1_000_000_000)
-                i += 1
+                i = bytes.index(after: i)
                 sawExp = true
             }
             guard sawExp else { return nil }
             exponent += expNegative ? -e : e
         }
-        guard i == bytes.count else { return nil }
-        var start = 0
-        while start < digits.count, digits[start] == 0 { start += 1 }
-        var end = digits.count
-        while end > start, digits[end - 1] == 0 { end -= 1; exponent += 1 }
-        self.digits = Array(digits[start..<end])
-        self.exponent = self.digits.isEmpty ? 0 : exponent
-        self.negative = self.digits.isEmpty ? false : negative
+        guard i == end else { return nil }
+        var first = 0
+        while first < digits.count, digits[first] == 0 { first += 1 }
+        var last = digits.count
+        while last > first, digits[last - 1] == 0 { last -= 1; exponent += 1 }
+        let significant = Array(digits[first..<last])
+        return DecimalValue(negative: significant.isEmpty ? false : negative, digits: significant,
+                            exponent: significant.isEmpty ? 0 : exponent)
     }
 
     public static func < (a: DecimalValue, b: DecimalValue) -> Bool {

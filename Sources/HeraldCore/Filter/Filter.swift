@@ -12,6 +12,9 @@
 ///   numerically with a number (`"100.00" = 100` is true); two strings compare as text.
 /// - A missing field makes a comparison false (`NOT` of it true). A value of the wrong type
 ///   (`order.items > 3`) is false too, and reported as a type mismatch so it can be counted.
+/// - Bounded (`FilterLimits`): at most 16 KiB of text, 256 predicates and 32 levels of parentheses
+///   and NOT, refused by the parser with the column; a string or number of more than 1,000 bytes is
+///   not a number, so comparing it with one is false.
 public struct Filter: Sendable, CustomStringConvertible {
     public let source: String
     let root: FilterNode
@@ -106,9 +109,12 @@ enum ComparisonOperator: String, Sendable {
     case equal = "=", notEqual = "!=", greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
 }
 
+/// AND and OR hold their operands flat, so the tree is as deep as the nesting of parentheses and
+/// NOT, which the parser bounds (`FilterLimits.maxNestingDepth`): evaluating, printing and freeing
+/// it recurse only that deep.
 indirect enum FilterNode: Sendable {
-    case and(FilterNode, FilterNode)
-    case or(FilterNode, FilterNode)
+    case and([FilterNode])
+    case or([FilterNode])
     case not(FilterNode)
     case compare(FilterPath, ComparisonOperator, FilterLiteral)
     case isIn(FilterPath, [FilterLiteral], negated: Bool)
@@ -128,13 +134,16 @@ indirect enum FilterNode: Sendable {
     func printed(parentPrecedence: Int) -> String {
         let text: String
         switch self {
-        case .or(let a, let b): text = "\(a.printed(parentPrecedence: 1)) OR \(b.printed(parentPrecedence: 1))"
-        case .and(let a, let b): text = "\(a.printed(parentPrecedence: 2)) AND \(b.printed(parentPrecedence: 2))"
-        case .not(let a): text = "NOT \(a.printed(parentPrecedence: 4))"
+        case .or(let operands): text = operands.map { $0.printed(parentPrecedence: 1) }.joined(separator: " OR ")
+        case .and(let operands): text = operands.map { $0.printed(parentPrecedence: 2) }.joined(separator: " AND ")
+        // NOT NOT x needs no parentheses: printing adds no nesting the source did not have.
+        case .not(let a): text = "NOT \(a.printed(parentPrecedence: 3))"
         case .compare(let p, let op, let v): text = "\(p.text) \(op.rawValue) \(v.printed)"
-        case .isIn(let p, let items, let negated): text = "\(p.text) \(negated ? "NOT IN" : "IN") \(FilterLiteral.list(items).printed)"
+        case .isIn(let p, let items, let negated):
+            text = "\(p.text) \(negated ? "NOT IN" : "IN") \(FilterLiteral.list(items).printed)"
         case .contains(let p, let v): text = "\(p.text) contains \(v.printed)"
-        case .startsWith(let p, let s): text = "\(p.text) starts_with \(FilterLiteral.string(s, decimal: nil).printed)"
+        case .startsWith(let p, let s):
+            text = "\(p.text) starts_with \(FilterLiteral.string(s, decimal: nil).printed)"
         case .exists(let p, let negated): text = negated ? "\(p.text) NOT exists" : "\(p.text) exists"
         }
         return precedence < parentPrecedence ? "(\(text))" : text
@@ -142,19 +151,23 @@ indirect enum FilterNode: Sendable {
 
     func collectPaths(into paths: inout [String]) {
         switch self {
-        case .and(let a, let b), .or(let a, let b): a.collectPaths(into: &paths); b.collectPaths(into: &paths)
+        case .and(let operands), .or(let operands):
+            for operand in operands { operand.collectPaths(into: &paths) }
         case .not(let a): a.collectPaths(into: &paths)
-        case .compare(let p, _, _), .isIn(let p, _, _), .contains(let p, _), .startsWith(let p, _), .exists(let p, _):
+        case .compare(let p, _, _), .isIn(let p, _, _), .contains(let p, _), .startsWith(let p, _),
+             .exists(let p, _):
             if !paths.contains(p.text) { paths.append(p.text) }
         }
     }
 
     func evaluate(_ event: JSONValue, mismatch: inout String?) -> Bool {
         switch self {
-        case .and(let a, let b):
-            return a.evaluate(event, mismatch: &mismatch) && b.evaluate(event, mismatch: &mismatch)
-        case .or(let a, let b):
-            return a.evaluate(event, mismatch: &mismatch) || b.evaluate(event, mismatch: &mismatch)
+        case .and(let operands):
+            for operand in operands where !operand.evaluate(event, mismatch: &mismatch) { return false }
+            return true
+        case .or(let operands):
+            for operand in operands where operand.evaluate(event, mismatch: &mismatch) { return true }
+            return false
         case .not(let a):
             var inner: String?
             let result = !a.evaluate(event, mismatch: &inner)

@@ -20,17 +20,57 @@ struct FilterParser {
     var tokens: [(token: Token, column: Int)] = []
     var position = 0
     let source: String
+    /// Parentheses and NOTs open around the current position.
+    var depth = 0
+    var predicates = 0
 
     init(_ source: String) { self.source = source }
 
     mutating func parse() throws(FilterParseError) -> FilterNode {
+        let size = source.utf8.count
+        guard size <= FilterLimits.maxSourceBytes else {
+            throw FilterParseError(column: FilterParser.firstColumn(past: FilterLimits.maxSourceBytes, in: source),
+                                   message: "the filter is \(size) bytes long; the limit is "
+                                       + "\(FilterLimits.maxSourceBytes) bytes (FilterLimits.maxSourceBytes)")
+        }
         tokens = try FilterParser.lex(source)
         guard tokens.first?.token != .end else { throw FilterParseError(column: 1, message: "the filter is empty") }
         let node = try parseOr()
         guard current.token == .end else {
-            throw FilterParseError(column: current.column, message: "expected AND, OR or the end of the filter, found \(describe(current.token))")
+            throw FilterParseError(column: current.column, message: "expected AND, OR or the end of the filter, "
+                                       + "found \(describe(current.token))")
         }
         return node
+    }
+
+    /// The column (in characters, as the lexer counts) of the first character past `limit` UTF-8 bytes.
+    static func firstColumn(past limit: Int, in source: String) -> Int {
+        var bytes = 0
+        var column = 1
+        for character in source {
+            bytes += character.utf8.count
+            if bytes > limit { break }
+            column += 1
+        }
+        return column
+    }
+
+    /// Enters a parenthesis or NOT at `column`, refusing nesting past the limit.
+    mutating func enterNesting(at column: Int, _ what: String) throws(FilterParseError) {
+        depth += 1
+        guard depth <= FilterLimits.maxNestingDepth else {
+            throw FilterParseError(column: column, message: "\(what) nests deeper than "
+                + "\(FilterLimits.maxNestingDepth) levels of parentheses and NOT (FilterLimits.maxNestingDepth)")
+        }
+    }
+
+    /// Counts a predicate at `column`, refusing more than the limit.
+    mutating func countPredicate(at column: Int) throws(FilterParseError) {
+        predicates += 1
+        guard predicates <= FilterLimits.maxPredicates else {
+            throw FilterParseError(column: column, message: "the filter has more than \(FilterLimits.maxPredicates) "
+                + "predicates (FilterLimits.maxPredicates); compare with a list (x IN [...]) or split the webhook")
+        }
     }
 
     var current: (token: Token, column: Int) { tokens[min(position, tokens.count - 1)] }
@@ -42,9 +82,9 @@ struct FilterParser {
 
     func describe(_ token: Token) -> String {
         switch token {
-        case .word(let w): "'\(w)'"
-        case .string(let s): "the string \"\(s)\""
-        case .number(let n): "the number \(n)"
+        case .word(let w): Quoted.text(w, quote: "'")
+        case .string(let s): "the string \(Quoted.text(s))"
+        case .number(let n): "the number \(Quoted.text(n, quote: "'"))"
         case .op(let o): "'\(o)'"
         case .lparen: "'('"
         case .rparen: "')'"
@@ -55,28 +95,33 @@ struct FilterParser {
         }
     }
 
+    // AND and OR chains are built flat (`a AND b AND c` is one node with three operands), so that a
+    // long chain does not make a deep tree.
     mutating func parseOr() throws(FilterParseError) -> FilterNode {
-        var node = try parseAnd()
+        var operands = [try parseAnd()]
         while keyword(current.token, "or") {
             position += 1
-            node = .or(node, try parseAnd())
+            operands.append(try parseAnd())
         }
-        return node
+        return operands.count == 1 ? operands[0] : .or(operands)
     }
 
     mutating func parseAnd() throws(FilterParseError) -> FilterNode {
-        var node = try parseUnary()
+        var operands = [try parseUnary()]
         while keyword(current.token, "and") {
             position += 1
-            node = .and(node, try parseUnary())
+            operands.append(try parseUnary())
         }
-        return node
+        return operands.count == 1 ? operands[0] : .and(operands)
     }
 
     mutating func parseUnary() throws(FilterParseError) -> FilterNode {
         if keyword(current.token, "not") {
+            try enterNesting(at: current.column, "NOT")
             position += 1
-            return .not(try parseUnary())
+            let operand = try parseUnary()
+            depth -= 1
+            return .not(operand)
         }
         return try parsePrimary()
     }
@@ -86,20 +131,26 @@ struct FilterParser {
     mutating func parsePrimary() throws(FilterParseError) -> FilterNode {
         let start = current
         if start.token == .lparen {
+            try enterNesting(at: start.column, "'('")
             position += 1
             let node = try parseOr()
             guard current.token == .rparen else {
-                throw FilterParseError(column: current.column, message: "expected ')' to close the '(' at column \(start.column), found \(describe(current.token))")
+                throw FilterParseError(column: current.column, message: "expected ')' to close the '(' at column "
+                    + "\(start.column), found \(describe(current.token))")
             }
             position += 1
+            depth -= 1
             return node
         }
         guard case .word(let text) = start.token, !FilterParser.keywords.contains(text.lowercased()) else {
-            throw FilterParseError(column: start.column, message: "expected a field path such as order.total, found \(describe(start.token))")
+            throw FilterParseError(column: start.column,
+                                   message: "expected a field path such as order.total, found \(describe(start.token))")
         }
         guard FilterParser.isValidPath(text) else {
-            throw FilterParseError(column: start.column, message: "'\(text)' is not a field path (names joined by dots)")
+            throw FilterParseError(column: start.column,
+                                   message: "\(Quoted.text(text, quote: "'")) is not a field path (names joined by dots)")
         }
+        try countPredicate(at: start.column)
         let path = FilterPath(text)
         position += 1
         let predicate = current
@@ -148,7 +199,9 @@ struct FilterParser {
             position += 1
             return .exists(path, negated: false)
         default:
-            throw FilterParseError(column: predicate.column, message: "expected an operator (=, !=, >, >=, <, <=, IN, NOT IN, contains, starts_with, exists) after '\(text)', found \(describe(predicate.token))")
+            throw FilterParseError(column: predicate.column, message: "expected an operator (=, !=, >, >=, <, <=, IN, "
+                + "NOT IN, contains, starts_with, exists) after \(Quoted.text(text, quote: "'")), "
+                + "found \(describe(predicate.token))")
         }
     }
 
@@ -168,7 +221,10 @@ struct FilterParser {
             return .string(s, decimal: DecimalValue(s))
         case .number(let n):
             position += 1
-            guard let d = DecimalValue(n) else { throw FilterParseError(column: token.column, message: "'\(n)' is not a number") }
+            guard let d = DecimalValue(n) else {
+                throw FilterParseError(column: token.column, message: "\(Quoted.text(n, quote: "'")) is not a number "
+                    + "(at most \(FilterLimits.maxNumericTextBytes) bytes)")
+            }
             return .number(d, text: n)
         case .word(let w) where ["true", "false", "null"].contains(w.lowercased()):
             position += 1
@@ -255,7 +311,8 @@ struct FilterParser {
                             i = j
                             continue
                         default:
-                            throw FilterParseError(column: i + 1, message: "unknown escape '\\\(e)' in a string")
+                            throw FilterParseError(column: i + 1,
+                                                   message: "unknown escape '\\\(Quoted.bare(String(e)))' in a string")
                         }
                         i += 2
                         continue
@@ -281,7 +338,8 @@ struct FilterParser {
                     while i < chars.count, isWordChar(chars[i]) { text.append(chars[i]); i += 1 }
                     tokens.append((.word(text), column))
                 } else {
-                    throw FilterParseError(column: column, message: "unexpected character '\(c)'")
+                    let shown = Quoted.text(String(c), quote: "'")
+                    throw FilterParseError(column: column, message: "unexpected character \(shown)")
                 }
             }
         }
