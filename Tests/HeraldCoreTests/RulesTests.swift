@@ -198,13 +198,14 @@ struct TemplateTests {
                   "totals": {"subtotal": "{order.subtotal}", "tax": "{order.tax}", "shipping": "{order.shipping}", "total": "{order.total}"}}}
         """#
     let context = TemplateContext(webhookID: "msg_1", timestamp: "2026-01-22T15:30:00.000Z", eventType: "order.created", attempt: 3)
+    let limit = TemplateLimits.defaultMaxRenderedBytes
 
     @Test("the reference order template renders from the catalog's sample order")
     func referenceTemplate() throws {
         let t = try PayloadTemplate(parsing: Self.reference)
         try t.validate(knownPaths: EventCatalog.fieldPaths(for: "order.created"))
         let sample = try #require(EventCatalog.sampleEvent(for: "order.created"))
-        let out = try JSONValue(parsing: t.render(event: sample, context: context))
+        let out = try JSONValue(parsing: t.render(event: sample, context: context, limit: limit))
         let order = try #require(sample["data"]?["order"])
         #expect(out["event"] == "order.created")
         #expect(out["timestamp"] == "2026-01-22T15:30:00.000Z")
@@ -226,7 +227,7 @@ struct TemplateTests {
              "h": "{webhook.attempt}", "i": "{webhook.id}", "j": "{event.tenant}", "k": "literal {not a placeholder}", "l": 7,
              "m": "{ order.total }", "n": "{data.order.id}", "o": "{id}"}
             """#)
-        let bytes = t.render(event: e, context: context)
+        let bytes = try t.render(event: e, context: context, limit: limit)
         let out = try JSONValue(parsing: bytes)
         #expect(out["a"] == "o\"1")
         #expect(out["b"] == 12.5)
@@ -262,9 +263,9 @@ struct TemplateTests {
     @Test("the envelope template is the event itself; empty item lists render []")
     func envelopeAndEmptyItems() throws {
         let e = event(["order": ["id": "1", "items": []]])
-        #expect(try JSONValue(parsing: PayloadTemplate.envelope.render(event: e, context: context)) == e)
+        #expect(try JSONValue(parsing: PayloadTemplate.envelope.render(event: e, context: context, limit: limit)) == e)
         let t = try PayloadTemplate(parsing: #"{"items": [{"sku": "{item.sku}"}]}"#)
-        #expect(try JSONValue(parsing: t.render(event: e, context: context)) == ["items": []])
+        #expect(try JSONValue(parsing: t.render(event: e, context: context, limit: limit)) == ["items": []])
     }
 
     @Test("property: output always parses as JSON, whatever the event holds")
@@ -276,7 +277,7 @@ struct TemplateTests {
         for _ in 0..<1000 {
             let e = event(["x": RandomJSON.make(&rng, depth: 3), "y": ["z": RandomJSON.make(&rng, depth: 2)],
                            "order": ["items": .array((0..<rng.below(3)).map { _ in ["sku": RandomJSON.make(&rng, depth: 1), "name": RandomJSON.make(&rng, depth: 1)] })]])
-            let bytes = t.render(event: e, context: context)
+            let bytes = try t.render(event: e, context: context, limit: limit)
             #expect(throws: Never.self) { try JSONValue(parsing: bytes) }
         }
     }
@@ -288,7 +289,7 @@ struct TemplateTests {
         let n = 50_000
         let start = ContinuousClock.now
         var total = 0
-        for _ in 0..<n { total += t.render(event: sample, context: context).count }
+        for _ in 0..<n { total += try t.render(event: sample, context: context, limit: limit).count }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("template: \(Int(Double(n) / seconds)) renders/s of the reference order template")

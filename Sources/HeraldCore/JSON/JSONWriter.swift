@@ -41,22 +41,31 @@ extension JSONValue {
         buffer.append(34)
     }
 
-    /// The inside of a JSON string literal (no quotes).
+    /// The inside of a JSON string literal (no quotes). Runs of bytes that need no escape are
+    /// copied at once.
     public static func writeEscaped(_ s: String, to buffer: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        for c in s.utf8 {
-            switch c {
-            case 34: buffer.append(92); buffer.append(34)
-            case 92: buffer.append(92); buffer.append(92)
-            case 10: buffer.append(92); buffer.append(110)
-            case 13: buffer.append(92); buffer.append(114)
-            case 9: buffer.append(92); buffer.append(116)
-            case 0..<0x20:
-                buffer.append(contentsOf: [92, 117, 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]])
-            default: buffer.append(c)
+        var s = s
+        s.withUTF8 { bytes in
+            var start = 0
+            for i in bytes.indices {
+                let c = bytes[i]
+                guard c < 0x20 || c == 34 || c == 92 else { continue }
+                if start < i { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+                start = i + 1
+                switch c {
+                case 34: buffer.append(92); buffer.append(34)
+                case 92: buffer.append(92); buffer.append(92)
+                case 10: buffer.append(92); buffer.append(110)
+                case 13: buffer.append(92); buffer.append(114)
+                case 9: buffer.append(92); buffer.append(116)
+                default: buffer.append(contentsOf: [92, 117, 48, 48, hexDigits[Int(c >> 4)], hexDigits[Int(c & 15)]])
+                }
             }
+            if start < bytes.count { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
         }
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }
 
 extension JSONValue {

@@ -10,9 +10,13 @@ public struct RoutingTable: Sendable {
         public var webhookID: String
         public var state: State
         /// The rendered body; nil when the body is the event envelope itself (`usesEnvelope`) or when the
-        /// template depends on the attempt (rendered by the worker per attempt).
+        /// template depends on the attempt (rendered by the worker per attempt), or when rendering failed.
         public var payload: [UInt8]?
         public var usesEnvelope: Bool
+        /// Set when the template's output passed the rendered size limit: nothing was rendered to send,
+        /// and the state is `.discarded` so that no job is published. Record the delivery as failed
+        /// with this error as the reason.
+        public var renderError: TemplateRenderError?
     }
 
     public struct Outcome: Sendable {
@@ -24,8 +28,12 @@ public struct RoutingTable: Sendable {
     private let byTenant: [String: [Webhook]]
     public let tenants: Set<String>
     private var subscriptionCache: [String: [Int]] = [:]
+    /// The cap on one rendered payload (`TemplateLimits.defaultMaxRenderedBytes` unless told otherwise).
+    public let maxRenderedBytes: Int
 
-    public init(webhooks: [Webhook], tenants: Set<String>) {
+    public init(webhooks: [Webhook], tenants: Set<String>,
+                maxRenderedBytes: Int = TemplateLimits.defaultMaxRenderedBytes) {
+        self.maxRenderedBytes = maxRenderedBytes
         var map: [String: [Webhook]] = [:]
         for webhook in webhooks where webhook.status != .disabled { map[webhook.tenantID, default: []].append(webhook) }
         byTenant = map
@@ -69,11 +77,18 @@ public struct RoutingTable: Sendable {
             }
             let id = deliveryID(webhook)
             var payload: [UInt8]?
+            var renderError: TemplateRenderError?
             if let template = webhook.template, !template.dependsOnAttempt {
-                payload = template.render(event: event.envelope,
-                                          context: TemplateContext(webhookID: id, timestamp: timestamp, eventType: event.type, attempt: 1))
+                let context = TemplateContext(webhookID: id, timestamp: timestamp, eventType: event.type, attempt: 1)
+                do {
+                    payload = try template.render(event: event.envelope, context: context, limit: maxRenderedBytes)
+                } catch {
+                    renderError = error
+                }
             }
-            decisions.append(Decision(deliveryID: id, webhookID: webhook.id, state: state, payload: payload, usesEnvelope: webhook.template == nil))
+            decisions.append(Decision(deliveryID: id, webhookID: webhook.id,
+                                      state: renderError == nil ? state : .discarded, payload: payload,
+                                      usesEnvelope: webhook.template == nil, renderError: renderError))
         }
         return Outcome(decisions: decisions, typeMismatches: mismatches)
     }

@@ -13,15 +13,24 @@
 ///   items are `data.order.items`, else the `items` of the first object in `data` that has them,
 ///   else `data.items`.
 /// - The output is always valid JSON: every interpolated value is escaped.
+/// - Bounded: the source, its nesting and its placeholder paths are limited (`TemplateLimits`), and
+///   `render(event:context:limit:)` stops once the output passes its size limit.
 public struct PayloadTemplate: Sendable {
     let root: TemplateNode
     public let variables: [String]
     public let isEnvelope: Bool
 
     public init(parsing source: String) throws(TemplateError) {
+        let size = source.utf8.count
+        guard size <= TemplateLimits.maxSourceBytes else {
+            throw TemplateError(message: "the template is \(size) bytes long; the limit is "
+                                    + "\(TemplateLimits.maxSourceBytes) bytes (TemplateLimits.maxSourceBytes)",
+                                variable: nil, hint: nil)
+        }
         let json: JSONValue
         do { json = try JSONValue(parsing: source) } catch {
-            throw TemplateError(message: "the template is not JSON \(error) (placeholders go inside strings: \"{order.id}\")", variable: nil, hint: nil)
+            throw TemplateError(message: "the template is not JSON \(error) (placeholders go inside strings: "
+                                    + "\"{order.id}\")", variable: nil, hint: nil)
         }
         var variables: [String] = []
         root = try TemplateCompiler.compile(json, insideItem: false, variables: &variables)
@@ -39,10 +48,14 @@ public struct PayloadTemplate: Sendable {
     public static let envelope = PayloadTemplate(envelope: ())
 
     /// True when the output depends on the attempt (`webhook.attempt`, `webhook.timestamp`).
-    public var dependsOnAttempt: Bool { variables.contains("webhook.attempt") || variables.contains("webhook.timestamp") }
+    public var dependsOnAttempt: Bool {
+        variables.contains("webhook.attempt") || variables.contains("webhook.timestamp")
+    }
 
-    static let systemVariables: Set<String> = ["webhook.id", "webhook.timestamp", "webhook.event", "webhook.attempt",
-                                               "event.id", "event.type", "event.tenant", "event.occurred_at"]
+    static let systemVariables: Set<String> = [
+        "webhook.id", "webhook.timestamp", "webhook.event", "webhook.attempt",
+        "event.id", "event.type", "event.tenant", "event.occurred_at",
+    ]
 
     /// Checks every variable against the field paths of the subscribed event types. With no known
     /// paths (only custom event types) only the system variables are checked.
@@ -50,8 +63,9 @@ public struct PayloadTemplate: Sendable {
         for variable in variables {
             if variable.hasPrefix("webhook.") || variable.hasPrefix("event.") {
                 guard PayloadTemplate.systemVariables.contains(variable) else {
-                    throw TemplateError(message: "unknown variable {\(variable)}", variable: variable,
-                                        hint: "system variables: " + PayloadTemplate.systemVariables.sorted().joined(separator: ", "))
+                    throw TemplateError(message: "unknown variable {\(Quoted.bare(variable))}", variable: variable,
+                                        hint: "system variables: "
+                                            + PayloadTemplate.systemVariables.sorted().joined(separator: ", "))
                 }
                 continue
             }
@@ -63,28 +77,49 @@ public struct PayloadTemplate: Sendable {
             // Array indexes (order.items.0.sku) are checked without the index.
             let withoutIndexes = path.split(separator: ".").filter { Int($0) == nil }.joined(separator: ".")
             if knownPaths.contains(withoutIndexes) { continue }
-            let candidates = (knownPaths.union(PayloadTemplate.systemVariables)).sorted {
-                let a = EditDistance.between($0, variable), b = EditDistance.between($1, variable)
-                return a == b ? $0 < $1 : a < b
-            }
-            throw TemplateError(message: "unknown variable {\(variable)} for the subscribed events", variable: variable,
-                                hint: "did you mean " + candidates.prefix(6).map { "{\($0)}" }.joined(separator: ", ") + "?")
+            let candidates = knownPaths.union(PayloadTemplate.systemVariables)
+                .map { (path: $0, distance: EditDistance.between($0, variable)) }
+                .sorted { $0.distance == $1.distance ? $0.path < $1.path : $0.distance < $1.distance }
+            throw TemplateError(message: "unknown variable {\(Quoted.bare(variable))} for the subscribed events",
+                                variable: variable,
+                                hint: "did you mean "
+                                    + candidates.prefix(6).map { "{\($0.path)}" }.joined(separator: ", ") + "?")
         }
     }
 
-    public func render(event: JSONValue, context: TemplateContext) -> [UInt8] {
+    /// Renders the payload for one delivery, refusing output larger than `limit` bytes (normally
+    /// `TemplateLimits.defaultMaxRenderedBytes`). Rendering stops as soon as the output passes the
+    /// limit, so memory stays near `limit` plus one value of the event, however often the template
+    /// repeats it.
+    public func render(event: JSONValue, context: TemplateContext,
+                       limit: Int) throws(TemplateRenderError) -> [UInt8] {
         var buffer: [UInt8] = []
-        render(event: event, context: context, into: &buffer)
+        guard renderBounded(event: event, context: context, into: &buffer, limit: limit) else {
+            throw TemplateRenderError(limit: limit, renderedBytes: buffer.count)
+        }
         return buffer
     }
 
+    @available(*, deprecated, message: "renders without a size limit; use render(event:context:limit:)")
+    public func render(event: JSONValue, context: TemplateContext) -> [UInt8] {
+        var buffer: [UInt8] = []
+        _ = renderBounded(event: event, context: context, into: &buffer, limit: Int.max)
+        return buffer
+    }
+
+    @available(*, deprecated, message: "renders without a size limit; use render(event:context:limit:)")
     public func render(event: JSONValue, context: TemplateContext, into buffer: inout [UInt8]) {
+        _ = renderBounded(event: event, context: context, into: &buffer, limit: Int.max)
+    }
+
+    /// False when the output passed `limit` (the buffer then holds a truncated payload).
+    func renderBounded(event: JSONValue, context: TemplateContext, into buffer: inout [UInt8], limit: Int) -> Bool {
         if isEnvelope {
             event.write(to: &buffer)
-            return
+            return buffer.count <= limit
         }
         var scope = TemplateScope(event: event, context: context, item: nil)
-        root.render(&scope, into: &buffer)
+        return root.render(&scope, into: &buffer, limit: limit)
     }
 }
 
@@ -122,7 +157,8 @@ enum EditDistance {
         for i in 1...a.count {
             current[0] = i
             for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                current[j] = min(previous[j] + 1, current[j - 1] + 1,
+                                 previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
             }
             swap(&previous, &current)
         }
