@@ -8,9 +8,19 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible, Equatabl
     public var description: String { "at line \(line), column \(column): \(message)" }
 }
 
+/// Bounds on parsed JSON.
+public enum JSONLimits {
+    /// The deepest nesting of arrays and objects the parser accepts. Every walk over a parsed value
+    /// recurses once per level: the parser, `write(to:)`, `prettySerialized()`, `==`, template
+    /// rendering and freeing the value itself. 128 levels keep all of them well inside the 512 KiB
+    /// stack of a secondary thread, even in a debug build (where the parser alone needs ~2.9 KiB per
+    /// object level, so 512 levels overflowed such a stack). Real events nest a few levels deep.
+    public static let maxNestingDepth = 128
+}
+
 extension JSONValue {
-    /// Strict RFC 8259 parsing of UTF-8 bytes. Nesting deeper than 512 levels is an error, not a
-    /// crash; lone surrogate escapes become U+FFFD; trailing non-space bytes are an error.
+    /// Strict RFC 8259 parsing of UTF-8 bytes. Nesting deeper than `JSONLimits.maxNestingDepth` levels
+    /// is an error, not a crash; lone surrogate escapes become U+FFFD; trailing non-space bytes are an error.
     public init(parsing bytes: [UInt8]) throws(JSONParseError) {
         self = try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
             var parser = JSONParser(buffer)
@@ -27,7 +37,7 @@ struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0
-    static let maxDepth = 512
+    static let maxDepth = JSONLimits.maxNestingDepth
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -85,9 +95,16 @@ struct JSONParser {
         index += count
     }
 
-    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+    /// One more level of arrays and objects; refuses nesting past the limit before recursing.
+    mutating func enterNesting() throws(JSONParseError) {
         depth += 1
-        guard depth <= JSONParser.maxDepth else { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
+        guard depth <= JSONParser.maxDepth else {
+            throw error("nesting deeper than \(JSONParser.maxDepth) levels (JSONLimits.maxNestingDepth)")
+        }
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try enterNesting()
         index += 1
         var pairs: [(String, JSONValue)] = []
         skipWhitespace()
@@ -117,8 +134,7 @@ struct JSONParser {
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
-        depth += 1
-        guard depth <= JSONParser.maxDepth else { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
+        try enterNesting()
         index += 1
         var items: [JSONValue] = []
         skipWhitespace()
