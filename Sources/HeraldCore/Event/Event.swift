@@ -28,20 +28,29 @@ public struct Event: Sendable {
             throw EventValidationError(field: nil, message: "the event must be a JSON object")
         }
         let id = try Event.requiredString(object, "id")
-        guard id.utf8.count <= 128 else {
-            throw EventValidationError(field: "id", message: "is longer than 128 characters")
+        guard id.utf8.count <= EventLimits.maxIDBytes else {
+            throw EventValidationError(field: "id", message: "\(Quoted.text(id)) is longer than "
+                + "\(EventLimits.maxIDBytes) bytes")
+        }
+        guard !EventLimits.containsControl(id) else {
+            throw EventValidationError(field: "id", message: "\(Quoted.text(id)) must not contain control characters "
+                + "or NUL")
         }
         let type = try Event.requiredString(object, "type")
         guard EventType.isValid(type) else {
-            throw EventValidationError(field: "type", message: "\"\(type)\" is not an event type like order.created (lowercase words joined by dots)")
+            throw EventValidationError(field: "type", message: "\(Quoted.text(type)) is not an event type like "
+                + "order.created (lowercase words of a-z, 0-9 and _ joined by dots, at most "
+                + "\(EventLimits.maxTypeBytes) bytes)")
         }
         let tenant = try Event.requiredString(object, "tenant")
         guard TenantID.isValid(tenant) else {
-            throw EventValidationError(field: "tenant", message: "\"\(tenant)\" must be 1–63 lowercase letters, digits, '-' or '_'")
+            throw EventValidationError(field: "tenant", message: "\(Quoted.text(tenant)) must be 1–"
+                + "\(EventLimits.maxTenantBytes) lowercase letters, digits, '-' or '_'")
         }
         let occurredAt = try Event.requiredString(object, "occurred_at")
-        guard Timestamp.isRFC3339(occurredAt) else {
-            throw EventValidationError(field: "occurred_at", message: "\"\(occurredAt)\" is not an RFC 3339 date-time such as 2026-01-22T15:30:00Z")
+        guard occurredAt.utf8.count <= EventLimits.maxOccurredAtBytes, Timestamp.isRFC3339(occurredAt) else {
+            throw EventValidationError(field: "occurred_at", message: "\(Quoted.text(occurredAt)) is not an RFC 3339 "
+                + "date-time such as 2026-01-22T15:30:00Z (at most \(EventLimits.maxOccurredAtBytes) bytes)")
         }
         guard let data = object["data"] else {
             throw EventValidationError(field: "data", message: "is missing")
@@ -93,13 +102,34 @@ public struct EventValidationError: Error, Sendable, CustomStringConvertible, Eq
     }
 }
 
+/// Bounds on the envelope's string fields, in UTF-8 bytes. Each field is checked on its bytes, so
+/// that a NUL or a line break cannot hide inside a value that looks short.
+public enum EventLimits {
+    /// `id`: 1–128 bytes, no control characters (U+0000–U+001F, U+007F–U+009F).
+    public static let maxIDBytes = 128
+    /// `type`: at most 128 bytes (see `EventType.isValid`).
+    public static let maxTypeBytes = 128
+    /// `tenant`: 1–63 bytes (see `TenantID.isValid`).
+    public static let maxTenantBytes = 63
+    /// `occurred_at`: an RFC 3339 date-time of at most 64 bytes.
+    public static let maxOccurredAtBytes = 64
+
+    static func containsControl(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+}
+
 public enum EventType {
-    /// `order.created`: at least two lowercase segments of letters, digits and '_'.
+    /// `order.created`: at least two segments of lowercase letters, digits and '_', each starting with
+    /// a letter, at most `EventLimits.maxTypeBytes` bytes.
     public static func isValid(_ type: String) -> Bool {
+        guard type.utf8.count <= EventLimits.maxTypeBytes else { return false }
         let segments = type.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard segments.count >= 2, type.utf8.count <= 128 else { return false }
+        guard segments.count >= 2 else { return false }
         for segment in segments {
-            guard let first = segment.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return false }
+            guard let first = segment.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else {
+                return false
+            }
             for c in segment where !((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95) { return false }
         }
         return true
@@ -108,8 +138,8 @@ public enum EventType {
 
 public enum TenantID {
     public static func isValid(_ tenant: String) -> Bool {
+        guard (1...EventLimits.maxTenantBytes).contains(tenant.utf8.count) else { return false }
         let bytes = Array(tenant.utf8)
-        guard (1...63).contains(bytes.count) else { return false }
         for (i, c) in bytes.enumerated() {
             let alnum = (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
             if i == 0 { guard alnum else { return false } }

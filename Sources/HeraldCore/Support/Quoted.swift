@@ -1,11 +1,11 @@
 /// Quotes outside input for an error message: at most `maxScalars` Unicode scalars, quotes,
 /// backslashes and control characters escaped. A megabyte of input makes a short message, and a
 /// NUL or a line break from the input never reaches a log line as itself.
-enum Quoted {
-    static let maxScalars = 64
+public enum Quoted {
+    public static let maxScalars = 64
 
     /// `"abc"`, or `"abcd…" (1048576 bytes)` when the value is longer than `maxScalars`.
-    static func text(_ value: some StringProtocol, quote: Unicode.Scalar = "\"",
+    public static func text(_ value: some StringProtocol, quote: Unicode.Scalar = "\"",
                      maxScalars: Int = maxScalars) -> String {
         let (inner, truncated) = escaped(value, quote: quote, maxScalars: maxScalars)
         let quoted = String(quote) + inner + String(quote)
@@ -13,7 +13,7 @@ enum Quoted {
     }
 
     /// The same without quotes, for names shown in their own brackets (`{order.id}`): `abcd…`.
-    static func bare(_ value: some StringProtocol, maxScalars: Int = maxScalars) -> String {
+    public static func bare(_ value: some StringProtocol, maxScalars: Int = maxScalars) -> String {
         escaped(value, quote: nil, maxScalars: maxScalars).text
     }
 

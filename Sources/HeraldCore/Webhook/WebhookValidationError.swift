@@ -11,5 +11,6 @@ public struct WebhookValidationError: Error, Sendable, CustomStringConvertible, 
         self.rule = rule
     }
 
-    public var description: String { "webhook.\(field): \"\(TextRules.quoted(value))\" — \(rule)" }
+    /// The value is quoted with at most 64 characters shown, control characters escaped.
+    public var description: String { "webhook.\(field): \(Quoted.text(value)) — \(rule)" }
 }
