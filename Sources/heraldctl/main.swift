@@ -283,8 +283,9 @@ struct WebhookCommand: ParsableCommand {
             let deliveryID = IDs.make("msg_")
             var payload: String?
             if let template = webhook.template, !template.dependsOnAttempt {
-                payload = String(decoding: template.render(event: event.envelope, context: TemplateContext(
-                    webhookID: deliveryID, timestamp: Timestamp.nowISO8601(), eventType: type, attempt: 1)), as: UTF8.self)
+                payload = String(decoding: try template.render(event: event.envelope, context: TemplateContext(
+                    webhookID: id, deliveryID: deliveryID, timestamp: Timestamp.nowISO8601(), eventType: type, attempt: 1),
+                    limit: context.configuration.maxRenderedBytes), as: UTF8.self)
             }
             let store = DeliveryStore(connection: try context.database())
             let jobs = try store.recordRouted(events: [event], deliveries: [NewDelivery(

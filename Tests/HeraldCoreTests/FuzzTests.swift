@@ -141,7 +141,7 @@ struct FuzzTests {
         let events = [Self.sampleOrder, big]
         let eventBytes = events.map { $0.serialized().utf8.count }.max() ?? 0
         let known = EventCatalog.fieldPaths(for: "order.created")
-        let context = TemplateContext(webhookID: "msg_1", timestamp: "2026-01-22T15:30:00.000Z",
+        let context = TemplateContext(webhookID: "wh_1", deliveryID: "msg_1", timestamp: "2026-01-22T15:30:00.000Z",
                                       eventType: "order.created", attempt: 2)
         let run = await FuzzRun.run("template", samples: written.map { Array($0.utf8) },
                                     tokens: ["{", "}", "[", "]", ":", ",", "\"{data}\"", "\"{item.sku}\"",

@@ -197,7 +197,7 @@ struct TemplateTests {
                   "items": [{"sku": "{item.sku}", "name": "{item.name}", "quantity": "{item.quantity}", "price": "{item.price}"}],
                   "totals": {"subtotal": "{order.subtotal}", "tax": "{order.tax}", "shipping": "{order.shipping}", "total": "{order.total}"}}}
         """#
-    let context = TemplateContext(webhookID: "msg_1", timestamp: "2026-01-22T15:30:00.000Z", eventType: "order.created", attempt: 3)
+    let context = TemplateContext(webhookID: "wh_1", deliveryID: "msg_1", timestamp: "2026-01-22T15:30:00.000Z", eventType: "order.created", attempt: 3)
     let limit = TemplateLimits.defaultMaxRenderedBytes
 
     @Test("the reference order template renders from the catalog's sample order")
@@ -225,7 +225,7 @@ struct TemplateTests {
             {"a": "{order.id}", "b": "{{ order.total }}", "c": "{order.tags}", "d": "{order.meta}", "e": "{order.flag}",
              "f": "Order {order.id} of {customer.name}: {order.total} {order.missing}", "g": "{order.missing}",
              "h": "{webhook.attempt}", "i": "{webhook.id}", "j": "{event.tenant}", "k": "literal {not a placeholder}", "l": 7,
-             "m": "{ order.total }", "n": "{data.order.id}", "o": "{id}"}
+             "m": "{ order.total }", "n": "{data.order.id}", "o": "{id}", "p": "{delivery.id}", "q": "{webhook.delivery_id}"}
             """#)
         let bytes = try t.render(event: e, context: context, limit: limit)
         let out = try JSONValue(parsing: bytes)
@@ -237,7 +237,8 @@ struct TemplateTests {
         #expect(out["f"] == .string("Order o\"1 of Zoë\n\u{1}: 12.5 "))
         #expect(out["g"] == .null)
         #expect(out["h"] == 3)
-        #expect(out["i"] == "msg_1")
+        #expect(out["i"] == "wh_1", "{webhook.id} is the webhook")
+        #expect(out["p"] == "msg_1" && out["q"] == "msg_1", "{delivery.id} and {webhook.delivery_id} are the delivery")
         #expect(out["j"] == "acme")
         #expect(out["k"] == "literal {not a placeholder}")
         #expect(out["l"] == 7)

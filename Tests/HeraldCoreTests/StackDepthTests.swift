@@ -72,7 +72,7 @@ struct StackDepthTests {
         let filter = try Filter(parsing: source)
         let template = try PayloadTemplate(parsing: #"{"all": "{data}", "leaf": "{"# + deepPath
                                                + #"}", "t": "x {data}"}"#)
-        let context = TemplateContext(webhookID: "msg_1", timestamp: "t", eventType: "order.created", attempt: 1)
+        let context = TemplateContext(webhookID: "wh_1", deliveryID: "msg_1", timestamp: "t", eventType: "order.created", attempt: 1)
         let results = await onThread(stackSize: Self.smallStack) { () -> [String] in
             var failures: [String] = []
             do {

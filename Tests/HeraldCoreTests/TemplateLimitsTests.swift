@@ -13,7 +13,7 @@ func templateError(_ source: String) -> TemplateError? {
 
 @Suite("Template limits")
 struct TemplateLimitsTests {
-    let context = TemplateContext(webhookID: "msg_1", timestamp: "2026-01-22T15:30:00.000Z", eventType: "order.created",
+    let context = TemplateContext(webhookID: "wh_1", deliveryID: "msg_1", timestamp: "2026-01-22T15:30:00.000Z", eventType: "order.created",
                                   attempt: 1)
 
     /// An event whose `data` serializes to about `bytes` bytes.

@@ -151,3 +151,49 @@ struct IsolationTests {
         #expect(try h.receiver.requests().filter { $0.path.hasPrefix("/ok/oauth") }.isEmpty)
     }
 }
+
+@Suite("Template limits and variables")
+struct TemplateDeliveryTests {
+    @Test("a template that would render past the limit fails that delivery with the reason; other webhooks are served")
+    func amplificationRefused() throws {
+        let h = try Harness("amplify")
+        let template = "[" + Array(repeating: #""{data}""#, count: 2000).joined(separator: ",") + "]"
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Amplifier", "url": "\#(h.receiver.baseURL)/ok/amp", "events": ["order.created"],
+             "payload_template": \#(template)}
+            """#)
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Plain", "url": "\#(h.receiver.baseURL)/ok/plain", "events": ["order.created"]}
+            """#)
+        var base = h.configuration
+        base.maxRenderedBytes = 1 << 20
+        try h.startRouter(base: base)
+        try h.startWorker { $0.reconcile = false }
+        let big: JSONValue = ["order": ["id": "ord_1", "note": .string(String(repeating: "x", count: 100_000))]]
+        try h.publish([try Harness.event(data: big)])
+        try h.waitUntil("both deliveries final") { try h.count("SELECT count(*) FROM deliveries WHERE completed_at IS NOT NULL") == 2 }
+        let failed = try #require(try h.scalar("""
+            SELECT d.last_error FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.name = 'Amplifier' AND d.state = 'failed'
+            """))
+        #expect(failed.contains("payload_template") && failed.contains("1048576"), "\(failed)")
+        #expect(try h.receiver.requests().map(\.path) == ["/ok/plain"])
+    }
+
+    @Test("{webhook.id} is the webhook, {delivery.id} the delivery (the webhook-id header)")
+    func systemVariables() throws {
+        let h = try Harness("template_ids")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Ids", "url": "\#(h.receiver.baseURL)/ok/ids", "events": ["order.created"],
+             "payload_template": {"webhook": "{webhook.id}", "delivery": "{delivery.id}", "same": "{webhook.delivery_id}"}}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false }
+        try h.publish([try Harness.event(data: PipelineTests.order)])
+        try h.waitUntil("delivered") { try h.receiver.requests().count == 1 }
+        let request = try #require(try h.receiver.requests().first)
+        let body = try JSONValue(parsing: request.body)
+        #expect(body["webhook"] == .string(webhook.id))
+        #expect(body["delivery"] == .string(request.headers["webhook-id"] ?? "?"))
+        #expect(body["same"] == body["delivery"])
+    }
+}

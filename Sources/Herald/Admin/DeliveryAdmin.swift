@@ -144,5 +144,5 @@ public struct AdminInputError: Error, Sendable, CustomStringConvertible {
         self.rule = rule
     }
 
-    public var description: String { "\(field): \"\(TextRules.quoted(value))\" — \(rule)" }
+    public var description: String { "\(field): \(Quoted.text(value)) — \(rule)" }
 }

@@ -5,7 +5,7 @@ import HeraldCore
 public enum Preview {
     public struct PreviewError: Error, CustomStringConvertible, Sendable { public var description: String }
 
-    public static func render(template source: String?, eventType: String?, eventJSON: String?, webhookID: String = "msg_preview",
+    public static func render(template source: String?, eventType: String?, eventJSON: String?, webhookID: String = "wh_preview", deliveryID: String = "msg_preview",
                               attempt: Int = 1) throws -> String {
         let event: JSONValue
         if let eventJSON {
@@ -28,8 +28,12 @@ public enum Preview {
         } else {
             template = PayloadTemplate.envelope
         }
-        let bytes = template.render(event: event, context: TemplateContext(
-            webhookID: webhookID, timestamp: Timestamp.nowISO8601(), eventType: event["type"]?.stringValue ?? "", attempt: attempt))
+        let bytes: [UInt8]
+        do {
+            bytes = try template.render(event: event, context: TemplateContext(
+                webhookID: webhookID, deliveryID: deliveryID, timestamp: Timestamp.nowISO8601(), eventType: event["type"]?.stringValue ?? "",
+                attempt: attempt), limit: TemplateLimits.defaultMaxRenderedBytes)
+        } catch { throw PreviewError(description: "template: \(error)") }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldCrypto
 import Logging
 
@@ -16,6 +17,8 @@ public struct HeraldConfiguration: Sendable {
     public var masterKey: [UInt8]
     /// A name for this process in logs, attempts and connection names.
     public var instanceName: String
+    /// The largest payload a template may render; a delivery over it fails with that reason.
+    public var maxRenderedBytes: Int
     /// Said loudly at every start (e.g. running on the development master key).
     public var warnings: [String] = []
 
@@ -55,6 +58,8 @@ public struct HeraldConfiguration: Sendable {
                                      rule: "is required: 32 bytes that seal webhook secrets at rest (generate one with: openssl rand -base64 32); "
                                          + "for a local trial only, HERALD_DEVELOPMENT=true uses a public development key")
         }
+        maxRenderedBytes = try HeraldConfiguration.int(environment, "HERALD_MAX_RENDERED_BYTES",
+                                                       default: TemplateLimits.defaultMaxRenderedBytes, range: 1024...(1 << 30))
         instanceName = environment["HERALD_INSTANCE"] ?? "\(component)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 

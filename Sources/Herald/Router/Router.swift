@@ -26,7 +26,7 @@ public struct Router: HeraldService {
             do {
                 if table == nil {
                     let loaded = try watcher.load(stop: stop)
-                    table = RoutingTable(webhooks: loaded.webhooks, tenants: loaded.tenants)
+                    table = RoutingTable(webhooks: loaded.webhooks, tenants: loaded.tenants, maxRenderedBytes: configuration.base.maxRenderedBytes)
                     logger.info("webhooks loaded", metadata: ["webhooks": "\(loaded.webhooks.count)", "tenants": "\(loaded.tenants.count)"])
                 }
                 let amqp = try Connections.amqp(configuration.base, name: "router", logger: logger, stop: stop)
@@ -56,7 +56,7 @@ public struct Router: HeraldService {
         let names = configuration.base.topology
         while !stop.isStopped {
             if let fresh = watcher.poll(stop: stop) {
-                table = RoutingTable(webhooks: fresh.webhooks, tenants: fresh.tenants)
+                table = RoutingTable(webhooks: fresh.webhooks, tenants: fresh.tenants, maxRenderedBytes: configuration.base.maxRenderedBytes)
                 logger.info("webhooks reloaded", metadata: ["webhooks": "\(fresh.webhooks.count)"])
             }
             var batch = try amqp.deliveries(max: 1, timeout: .milliseconds(100))
@@ -104,6 +104,17 @@ public struct Router: HeraldService {
                     case .paused: state = .paused
                     case .discarded: state = .cancelled
                     }
+                    if let renderError = decision.renderError {
+                        // Refused, not sent: the delivery is on record as failed with the reason.
+                        stats.renderRefused += 1
+                        logger.warning("payload refused", metadata: ["webhook_id": "\(decision.webhookID)", "event_id": "\(event.id)",
+                                                                     "reason": "\(renderError)"])
+                        deliveries.append(NewDelivery(
+                            id: decision.deliveryID, tenantID: event.tenant, eventID: event.id, eventType: event.type,
+                            webhookID: decision.webhookID, state: .failed, payload: nil, payloadDeferred: false,
+                            note: "payload_template: \(renderError)"))
+                        continue
+                    }
                     deliveries.append(NewDelivery(
                         id: decision.deliveryID, tenantID: event.tenant, eventID: event.id, eventType: event.type,
                         webhookID: decision.webhookID, state: state,
@@ -148,6 +159,7 @@ struct RouterStats {
     var invalid = 0
     var jobs = 0
     var duplicateEvents = 0
+    var renderRefused = 0
     var typeMismatches = 0
     private var lastLog = ContinuousClock.now
     private var lastEvents = 0
@@ -159,7 +171,7 @@ struct RouterStats {
         let rate = seconds > 0 ? Double(events - lastEvents) / seconds : 0
         logger.info("router progress", metadata: [
             "events": "\(events)", "events_per_s": "\(Int(rate))", "jobs": "\(jobs)",
-            "invalid": "\(invalid)", "duplicate_events_in_batch": "\(duplicateEvents)", "filter_type_mismatches": "\(typeMismatches)",
+            "invalid": "\(invalid)", "duplicate_events_in_batch": "\(duplicateEvents)", "payloads_refused": "\(renderRefused)", "filter_type_mismatches": "\(typeMismatches)",
         ])
         lastLog = .now
         lastEvents = events

@@ -3,7 +3,7 @@ import PostgresClient
 
 /// A delivery the router decided on: one per (event, webhook).
 public struct NewDelivery: Sendable {
-    public enum InitialState: String, Sendable { case pending, paused, cancelled }
+    public enum InitialState: String, Sendable { case pending, paused, cancelled, failed }
     public var id: String
     public var tenantID: String
     public var eventID: String
@@ -116,7 +116,7 @@ public struct DeliveryStore {
             let b = i * 9
             deliverySQL += i == 0 ? "" : ","
             deliverySQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5),$\(b + 6),$\(b + 7),$\(b + 8)::bool,$\(b + 9),now(),"
-            deliverySQL += d.state == .cancelled ? "now())" : "NULL)"
+            deliverySQL += d.state == .cancelled || d.state == .failed ? "now())" : "NULL)"
             deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note]
         }
         // An existing row is "updated" to itself only when it is still pending, so that RETURNING

@@ -313,7 +313,7 @@ extension WebhookDocument {
         for (key, _) in object where !allowed.contains(key) {
             let closest = allowed.min { EditDistanceHint.distance($0, key) < EditDistanceHint.distance($1, key) }
             let hint = closest.map { EditDistanceHint.distance($0, key) <= 3 ? " (did you mean \($0)?)" : "" } ?? ""
-            throw .document("\(path).\(TextRules.quoted(key)): unknown field\(hint)")
+            throw .document("\(path).\(Quoted.bare(key)): unknown field\(hint)")
         }
     }
 

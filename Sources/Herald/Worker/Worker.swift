@@ -389,11 +389,11 @@ final class WorkerSession {
             if delivery.deferred, let eventBytes = delivery.eventPayload, let template = webhook.template {
                 do {
                     let event = try JSONValue(parsing: eventBytes)
-                    body = template.render(event: event, context: TemplateContext(
-                        webhookID: delivery.id, timestamp: Timestamp.iso8601(unixMilliseconds: now),
-                        eventType: delivery.eventType, attempt: delivery.attempt))
+                    body = try template.render(event: event, context: TemplateContext(
+                        webhookID: webhook.id, deliveryID: delivery.id, timestamp: Timestamp.iso8601(unixMilliseconds: now),
+                        eventType: delivery.eventType, attempt: delivery.attempt), limit: configuration.base.maxRenderedBytes)
                 } catch {
-                    fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now, reason: "stored event cannot be parsed: \(error)", stats: &stats)
+                    fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now, reason: "payload_template: \(error)", stats: &stats)
                     continue
                 }
             }

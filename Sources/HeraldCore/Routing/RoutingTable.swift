@@ -79,7 +79,7 @@ public struct RoutingTable: Sendable {
             var payload: [UInt8]?
             var renderError: TemplateRenderError?
             if let template = webhook.template, !template.dependsOnAttempt {
-                let context = TemplateContext(webhookID: id, timestamp: timestamp, eventType: event.type, attempt: 1)
+                let context = TemplateContext(webhookID: webhook.id, deliveryID: id, timestamp: timestamp, eventType: event.type, attempt: 1)
                 do {
                     payload = try template.render(event: event.envelope, context: context, limit: maxRenderedBytes)
                 } catch {

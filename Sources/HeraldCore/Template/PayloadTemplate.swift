@@ -3,8 +3,9 @@
 ///
 /// - `{order.id}` and `{{ order.id }}` are the same placeholder. Paths read the event's `data`
 ///   (`order.id` = `data.order.id`) unless they start with an envelope key (`id`, `type`, `tenant`,
-///   `occurred_at`, `data`). System variables: `webhook.id` (the stable webhook-id of the
-///   delivery), `webhook.timestamp` (ISO 8601), `webhook.event` (the type), `webhook.attempt`;
+///   `occurred_at`, `data`). System variables: `webhook.id` (the webhook's id, `wh_…`),
+///   `delivery.id` or `webhook.delivery_id` (the delivery's id, `msg_…`: the stable `webhook-id`
+///   header), `webhook.timestamp` (ISO 8601), `webhook.event` (the type), `webhook.attempt`;
 ///   and `event.id`, `event.type`, `event.tenant`, `event.occurred_at`.
 /// - A string that is exactly one placeholder becomes the value with its JSON type (a number stays
 ///   a number, an object stays an object; missing → `null`). Inside longer text the value is
@@ -53,7 +54,7 @@ public struct PayloadTemplate: Sendable {
     }
 
     static let systemVariables: Set<String> = [
-        "webhook.id", "webhook.timestamp", "webhook.event", "webhook.attempt",
+        "webhook.id", "webhook.delivery_id", "delivery.id", "webhook.timestamp", "webhook.event", "webhook.attempt",
         "event.id", "event.type", "event.tenant", "event.occurred_at",
     ]
 
@@ -61,7 +62,7 @@ public struct PayloadTemplate: Sendable {
     /// paths (only custom event types) only the system variables are checked.
     public func validate(knownPaths: Set<String>) throws(TemplateError) {
         for variable in variables {
-            if variable.hasPrefix("webhook.") || variable.hasPrefix("event.") {
+            if variable.hasPrefix("webhook.") || variable.hasPrefix("event.") || variable.hasPrefix("delivery.") {
                 guard PayloadTemplate.systemVariables.contains(variable) else {
                     throw TemplateError(message: "unknown variable {\(Quoted.bare(variable))}", variable: variable,
                                         hint: "system variables: "
@@ -123,15 +124,19 @@ public struct PayloadTemplate: Sendable {
     }
 }
 
-/// What a template needs besides the event: the delivery's identity and the attempt.
+/// What a template needs besides the event: which webhook, which delivery, the attempt.
 public struct TemplateContext: Sendable {
+    /// `{webhook.id}`: the webhook (`wh_…`).
     public var webhookID: String
+    /// `{delivery.id}` / `{webhook.delivery_id}`: the delivery (`msg_…`), the `webhook-id` header.
+    public var deliveryID: String
     public var timestamp: String
     public var eventType: String
     public var attempt: Int
 
-    public init(webhookID: String, timestamp: String, eventType: String, attempt: Int) {
+    public init(webhookID: String, deliveryID: String, timestamp: String, eventType: String, attempt: Int) {
         self.webhookID = webhookID
+        self.deliveryID = deliveryID
         self.timestamp = timestamp
         self.eventType = eventType
         self.attempt = attempt

@@ -87,6 +87,7 @@ enum TemplateCompiler {
         if !variables.contains(name) { variables.append(name) }
         switch name {
         case "webhook.id": return .webhookID
+        case "delivery.id", "webhook.delivery_id": return .deliveryID
         case "webhook.timestamp": return .timestamp
         case "webhook.event", "event.type": return name == "event.type" ? .path(["type"], fromItem: false) : .eventType
         case "webhook.attempt": return .attempt
@@ -103,9 +104,9 @@ enum TemplateCompiler {
             }
             return .path(Array(components.dropFirst()), fromItem: true)
         }
-        if components.first == "webhook" {
+        if components.first == "webhook" || components.first == "delivery" {
             throw TemplateError(message: "unknown variable {\(Quoted.bare(name))}", variable: name,
-                                hint: "system variables: webhook.id, webhook.timestamp, webhook.event, webhook.attempt")
+                                hint: "system variables: " + PayloadTemplate.systemVariables.sorted().joined(separator: ", "))
         }
         if let first = components.first, ["id", "type", "tenant", "occurred_at", "data"].contains(first) {
             return .path(components, fromItem: false)

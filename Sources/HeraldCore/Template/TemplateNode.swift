@@ -44,6 +44,7 @@ indirect enum TemplateNode: Sendable {
             switch variable {
             case .attempt: buffer.append(contentsOf: String(scope.context.attempt).utf8)
             case .webhookID: JSONValue.writeString(scope.context.webhookID, to: &buffer)
+            case .deliveryID: JSONValue.writeString(scope.context.deliveryID, to: &buffer)
             case .timestamp: JSONValue.writeString(scope.context.timestamp, to: &buffer)
             case .eventType: JSONValue.writeString(scope.context.eventType, to: &buffer)
             case .path(let components, let fromItem):
@@ -74,7 +75,7 @@ enum TemplateSegment: Sendable {
 }
 
 enum TemplateVariable: Sendable {
-    case webhookID, timestamp, eventType, attempt
+    case webhookID, deliveryID, timestamp, eventType, attempt
     /// Components from the envelope root, or from the current line item.
     case path([String], fromItem: Bool)
 }
@@ -109,6 +110,7 @@ struct TemplateScope {
         switch variable {
         case .attempt: buffer.append(contentsOf: String(context.attempt).utf8)
         case .webhookID: JSONValue.writeEscaped(context.webhookID, to: &buffer)
+        case .deliveryID: JSONValue.writeEscaped(context.deliveryID, to: &buffer)
         case .timestamp: JSONValue.writeEscaped(context.timestamp, to: &buffer)
         case .eventType: JSONValue.writeEscaped(context.eventType, to: &buffer)
         case .path(let components, let fromItem):

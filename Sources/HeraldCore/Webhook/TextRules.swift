@@ -10,13 +10,4 @@ public enum TextRules {
     public static func isText(_ text: String) -> Bool {
         text.utf8.allSatisfy { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || ($0 >= 0x20 && $0 != 0x7F) }
     }
-
-    /// A value quoted in an error message: at most `limit` characters, control bytes shown escaped.
-    public static func quoted(_ text: String, limit: Int = 64) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars.prefix(limit) {
-            out += scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-        }
-        return text.unicodeScalars.count > limit ? out + "…" : out
-    }
 }

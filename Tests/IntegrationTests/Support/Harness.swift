@@ -74,8 +74,8 @@ final class Harness: @unchecked Sendable {
 
     // MARK: services
 
-    func startRouter(batchSize: Int = 200) throws {
-        var config = try RouterConfiguration(base: configuration, environment: [:])
+    func startRouter(batchSize: Int = 200, base: HeraldConfiguration? = nil) throws {
+        var config = try RouterConfiguration(base: base ?? configuration, environment: [:])
         config.batchSize = batchSize
         start(Herald.buildRouter(config, logger: logger))
     }
