@@ -12,6 +12,7 @@ behaves according to the request path, so one receiver can play many endpoints:
     /flaky/<percent>/...    fails <percent>% of first attempts at random (seeded), then 200
     /big/<bytes>/...        200 with a body of <bytes> bytes
     /nul/...                200 with a body holding a NUL byte (a hostile receiver)
+    /retry-after/<s>/<n>/...  429 with `Retry-After: <s>` for the first n attempts of each webhook-id, then 200
     /token                  an OAuth 2.0 token endpoint: {"access_token": "tok-<n>", "expires_in": 3600}
 
 Control endpoints (not recorded):
@@ -70,11 +71,12 @@ class State:
         return False
 
 
-def respond(writer, status, body=b"", content_type="application/json", keep_alive=True):
+def respond(writer, status, body=b"", content_type="application/json", keep_alive=True, extra_headers=""):
     reason = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found", 410: "Gone",
               429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Status")
     head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
     head += "Connection: keep-alive\r\n" if keep_alive else "Connection: close\r\n"
+    head += extra_headers
     writer.write(head.encode() + b"\r\n" + body)
 
 
@@ -85,6 +87,8 @@ async def behave(state, path, headers):
     attempt = state.attempts.get((path, msg_id), 0) + 1
     state.attempts[(path, msg_id)] = attempt
     try:
+        if kind == "retry-after" and len(parts) > 2:
+            return 429 if attempt <= int(parts[2]) else 200
         if kind == "fail" and len(parts) > 1:
             return 500 if attempt <= int(parts[1]) else 200
         if kind == "status" and len(parts) > 1:
@@ -142,6 +146,8 @@ async def handle(state, reader, writer):
                     respond(writer, status, b"a\x00b", content_type="text/plain")
                 elif parts[:1] == ["big"] and len(parts) > 1 and parts[1].isdigit():
                     respond(writer, status, b"x" * int(parts[1]), content_type="text/plain")
+                elif parts[:1] == ["retry-after"] and status == 429:
+                    respond(writer, status, b'{"error":"slow down"}', extra_headers=f"Retry-After: {parts[1]}\r\n")
                 else:
                     respond(writer, status, b'{"ok":true}' if status < 300 else b'{"error":"simulated failure"}')
             await writer.drain()

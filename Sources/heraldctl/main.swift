@@ -181,9 +181,9 @@ struct WebhookCommand: ParsableCommand {
                 Output.printJSON(docs.map { var d = $0.redacted(); d.secrets = nil; d.auth = nil; return d })
                 return
             }
-            Output.table((["id", "tenant", "name", "status", "events", "url", "failures"],
-                          docs.map { [$0.id, $0.tenant, $0.name, $0.status, $0.events.joined(separator: ","), Webhook.redactedURL($0.url),
-                                      $0.consecutiveFailures.map(String.init)] }),
+            Output.table((["id", "tenant", "name", "status", "reason", "events", "url", "failures"],
+                          docs.map { [$0.id, $0.tenant, $0.name, $0.status, $0.pausedReason, $0.events.joined(separator: ","),
+                                      Webhook.redactedURL($0.url), $0.consecutiveFailures.map(String.init)] }),
                          json: false)
         }
     }

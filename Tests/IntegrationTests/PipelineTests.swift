@@ -89,7 +89,7 @@ struct PipelineTests {
         try h.waitUntil("the dead-letter queue holds it") { try h.queueDepth(h.configuration.topology.deadQueue) == 1 }
         let parked = try h.take(from: h.configuration.topology.deadQueue, max: 1)
         let reason = parked.first?.properties.headers["x-herald-reason"]
-        #expect(reason == .string("HTTP 503"))
+        #expect(reason == .string("HTTP 503 (attempt 3, retries exhausted)"), "the reason says why it was given up")
     }
 
     @Test("an unsubscribed type produces no delivery; the same event twice gives one delivery")

@@ -197,3 +197,48 @@ struct TemplateDeliveryTests {
         #expect(body["same"] == body["delivery"])
     }
 }
+
+@Suite("Partner API behaviour", .serialized)
+struct PartnerBehaviourTests {
+    @Test("429 with Retry-After: the next attempt comes no earlier than asked")
+    func retryAfterHonoured() throws {
+        let h = try Harness("retry_after")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Throttled", "url": "\#(h.receiver.baseURL)/retry-after/3/1/x", "events": ["order.created"],
+             "retry": {"max_retries": 3, "backoff": "fixed", "intervals_s": [1]}}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false }
+        try h.publish([try Harness.event(data: PipelineTests.order)])
+        try h.waitUntil("delivered on the second attempt", timeout: .seconds(15)) {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded' AND attempts = 2") == 1
+        }
+        let times = try h.receiver.requests().map(\.at).sorted()
+        #expect(times.count == 2)
+        if times.count == 2 { #expect(times[1] - times[0] >= 3, "asked for 3 s, waited \(times[1] - times[0]) s (the schedule says 1 s)") }
+        #expect(try h.scalar("SELECT error FROM delivery_attempts WHERE attempt = 1")?.contains("Retry-After: 3 s") == true)
+    }
+
+    @Test("410 Gone disables the webhook (state and reason shown), keeps its waiting deliveries, and tells the owner once")
+    func goneDisables() throws {
+        let h = try Harness("gone")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Gone", "url": "\#(h.receiver.baseURL)/status/410/x", "events": ["order.created"],
+             "notify_url": "\#(h.receiver.baseURL)/ok/notify", "retry": {"max_retries": 5, "backoff": "fixed", "intervals_s": [1]}}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false; $0.concurrency = 1 }
+        try h.publish((0..<5).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("disabled") { try h.scalar("SELECT status FROM webhooks WHERE id = $1", [webhook.id]) == "disabled" }
+        try h.waitUntil("the rest wait, not sent") {
+            try h.count("SELECT count(*) FROM deliveries WHERE state IN ('failed', 'paused')") == 5
+        }
+        #expect(try h.scalar("SELECT reason FROM webhook_status WHERE webhook_id = $1", [webhook.id])?.contains("410 Gone") == true)
+        try h.waitUntil("the owner was told") { try h.receiver.requests().contains { $0.path == "/ok/notify" } }
+        Thread.sleep(forTimeInterval: 1)
+        let notes = try h.receiver.requests().filter { $0.path == "/ok/notify" }
+        #expect(notes.count == 1, "told once")
+        #expect(notes.first.map { try? JSONValue(parsing: $0.body)["type"] } == .some(.string("webhook.disabled")))
+        #expect(try h.receiver.requests().filter { $0.path.hasPrefix("/status/410") }.count <= 2, "nothing is sent to a gone endpoint")
+    }
+}

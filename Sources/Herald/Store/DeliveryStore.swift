@@ -29,6 +29,13 @@ public struct NewDelivery: Sendable {
     }
 }
 
+/// What recording outcomes did to webhooks: paused after consecutive failures, disabled by a 410.
+public struct RecordedChanges: Sendable {
+    public var paused: [(id: String, name: String, failures: Int)] = []
+    public var disabled: [(id: String, name: String, reason: String)] = []
+    public init() {}
+}
+
 /// A delivery a worker claimed for one attempt.
 public struct ClaimedDelivery: Sendable {
     public var id: String
@@ -66,6 +73,8 @@ public struct AttemptOutcome: Sendable {
     public var dropPayload: Bool
     /// false for outcomes that were not an HTTP attempt (webhook paused or gone): no attempt row.
     public var wasSent: Bool
+    /// The endpoint is gone (410): disable the webhook with this reason.
+    public var disableWebhook: String? = nil
 }
 
 /// What a claim came to for the jobs it could not claim.
@@ -206,8 +215,8 @@ public struct DeliveryStore {
 
     /// Records attempts and the deliveries' new states in one transaction, counts consecutive
     /// failures per webhook and pauses those past their limit. Returns the webhooks it paused.
-    public func record(_ outcomes: [AttemptOutcome], worker: String) throws(PostgresError) -> [(id: String, name: String, failures: Int)] {
-        guard !outcomes.isEmpty else { return [] }
+    public func record(_ outcomes: [AttemptOutcome], worker: String) throws(PostgresError) -> RecordedChanges {
+        guard !outcomes.isEmpty else { return RecordedChanges() }
         let sent = outcomes.filter(\.wasSent)
         var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [("BEGIN", [])]
         if !sent.isEmpty {
@@ -274,10 +283,37 @@ public struct DeliveryStore {
                 """, [order]))
             pausedIndex = statements.count - 1
         }
+        // 410 Gone: the webhook is disabled (once: only the first worker to record it sees it change)
+        // and its waiting deliveries are kept like a pause, or dropped, as configured.
+        var disabledIndex: Int?
+        let gone = Dictionary(outcomes.compactMap { o in o.disableWebhook.map { (o.webhookID, $0) } }, uniquingKeysWith: { a, _ in a })
+        if !gone.isEmpty {
+            statements.append(("""
+                UPDATE webhooks w SET status = 'disabled', paused_reason = g.reason, paused_at = now(), updated_at = now()
+                FROM unnest($1::text[], $2::text[]) AS g(id, reason)
+                WHERE w.id = g.id AND w.status <> 'disabled'
+                RETURNING w.id, w.name, g.reason
+                """, [Array(gone.keys), Array(gone.values)]))
+            disabledIndex = statements.count - 1
+            statements.append(("""
+                UPDATE deliveries d
+                SET state = CASE WHEN w.paused_behavior = 'queue' THEN 'paused' ELSE 'cancelled' END,
+                    completed_at = CASE WHEN w.paused_behavior = 'queue' THEN NULL ELSE now() END,
+                    last_error = 'webhook disabled: ' || w.paused_reason, updated_at = now()
+                FROM webhooks w
+                WHERE d.webhook_id = w.id AND w.id = ANY($1::text[]) AND d.state IN ('pending', 'retrying')
+                """, [Array(gone.keys)]))
+        }
         statements.append(("COMMIT", []))
         let results = try connection.pipeline(statements)
-        guard let pausedIndex, results.count > pausedIndex else { return [] }
-        return results[pausedIndex].map { (id: $0[0].text ?? "", name: $0[1].text ?? "", failures: (try? $0[2].decode(Int.self)) ?? 0) }
+        var changes = RecordedChanges()
+        if let pausedIndex, results.count > pausedIndex {
+            changes.paused = results[pausedIndex].map { (id: $0[0].text ?? "", name: $0[1].text ?? "", failures: (try? $0[2].decode(Int.self)) ?? 0) }
+        }
+        if let disabledIndex, results.count > disabledIndex {
+            changes.disabled = results[disabledIndex].map { (id: $0[0].text ?? "", name: $0[1].text ?? "", reason: $0[2].text ?? "") }
+        }
+        return changes
     }
 
     /// Republishes deliveries that are due but on no queue — never published (pending), a lost

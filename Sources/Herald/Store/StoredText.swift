@@ -7,5 +7,5 @@ enum StoredText {
         return String(decoding: text.utf8.flatMap { $0 == 0 ? [0xEF, 0xBF, 0xBD] : [$0] }, as: UTF8.self)
     }
 
-    static func clean(_ text: String?) -> String? { text.map(clean) }
+    static func clean(optional text: String?) -> String? { text.map { clean($0) } }
 }

@@ -184,8 +184,8 @@ public struct WebhookStore {
                 retry_jitter = $23, pause_after_failures = $24, notify_email = $25, notify_url = $26,
                 keep_failed_payloads = $27, rate_limit_per_minute = $28, signing_scheme = $29, signature_header = $30,
                 sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, updated_at = now(),
-                paused_at = CASE WHEN $5 = 'paused' THEN COALESCE(paused_at, now()) END,
-                paused_reason = CASE WHEN $5 = 'paused' THEN paused_reason END,
+                paused_at = CASE WHEN $5 IN ('paused', 'disabled') THEN COALESCE(paused_at, now()) END,
+                paused_reason = CASE WHEN $5 IN ('paused', 'disabled') THEN paused_reason END,
                 consecutive_failures = CASE WHEN $5 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
             WHERE id = $1
             """, [doc.id ?? "", webhook.tenantID, webhook.name, webhook.description, webhook.status.rawValue, webhook.version,
@@ -202,8 +202,8 @@ public struct WebhookStore {
         try storeOperation {
             let n = try connection.execute("""
                 UPDATE webhooks SET status = $2, updated_at = now(),
-                    paused_at = CASE WHEN $2 = 'paused' THEN now() END,
-                    paused_reason = CASE WHEN $2 = 'paused' THEN $3 END,
+                    paused_at = CASE WHEN $2 IN ('paused', 'disabled') THEN now() END,
+                    paused_reason = CASE WHEN $2 IN ('paused', 'disabled') THEN $3 END,
                     consecutive_failures = CASE WHEN $2 = 'active' THEN 0 ELSE consecutive_failures END
                 WHERE id = $1
                 """, [id, status.rawValue, reason])

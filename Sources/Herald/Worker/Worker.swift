@@ -88,6 +88,7 @@ final class WorkerSession {
     let topology: Topology
     let messages: JobMessages
     let builder: RequestBuilder
+    let planner: AttemptPlanner
     let tokens: OAuthTokenCache
     var webhooks: [String: Webhook]
     var amqp: AMQPConnection?
@@ -122,6 +123,7 @@ final class WorkerSession {
         topology = Topology(names: configuration.base.topology)
         messages = JobMessages(names: configuration.base.topology)
         builder = RequestBuilder(allowPrivateNetworks: configuration.base.allowPrivateNetworks)
+        planner = AttemptPlanner(retryAfterBounds: 1...configuration.maxRetryAfterSeconds)
         tokens = OAuthTokenCache(allowPrivateNetworks: configuration.base.allowPrivateNetworks)
     }
 
@@ -375,7 +377,9 @@ final class WorkerSession {
                 settleUnsent(message.deliveryTag, delivery, state: state, reason: "webhook paused")
                 continue
             case .disabled:
-                settleUnsent(message.deliveryTag, delivery, state: .cancelled, reason: "webhook disabled")
+                // Kept like a pause (sent when the webhook is enabled again) or dropped, as configured.
+                let state: AttemptOutcome.NextState = webhook.pausedBehavior == .queue ? .paused : .cancelled
+                settleUnsent(message.deliveryTag, delivery, state: state, reason: "webhook disabled")
                 continue
             case .active:
                 break
@@ -425,82 +429,73 @@ final class WorkerSession {
         guard let flight = inFlight.removeValue(forKey: completion.id) else { return }
         released(flight.webhook.id)
         let elapsed = ContinuousClock.now - flight.started
-        let duration = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        let webhook = flight.webhook
-        let verdict: AttemptVerdict
-        var status: Int?
-        var responseHeaders: String?
-        var responseBody: String?
-        var errorText: String?
+        var record = AttemptRecord(startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000,
+                                   requestHeaders: flight.requestHeaders)
+        let observation: AttemptObservation
         switch completion.result {
         case .success(let response):
-            status = response.status
-            verdict = AttemptClassifier.classify(status: response.status, successStatus: webhook.successStatus)
-            responseHeaders = response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
-            responseBody = String(decoding: response.body, as: UTF8.self) + (response.bodyTruncated ? "\n[truncated]" : "")
-            if case .retryable(let reason) = verdict { errorText = reason }
-            if case .permanent(let reason) = verdict { errorText = reason }
+            record.statusCode = response.status
+            record.responseHeaders = StoredText.clean(response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n"))
+            record.responseBody = StoredText.clean(String(decoding: response.body, as: UTF8.self) + (response.bodyTruncated ? "\n[truncated]" : ""))
+            let retryAfter = response.headers.first { $0.name.lowercased() == "retry-after" }?.value
+            observation = .response(status: response.status, retryAfter: retryAfter)
         case .failure(let error):
-            errorText = error.description
-            verdict = AttemptClassifier.classify(failure: error.code.transportFailure, message: error.description)
+            observation = .transportFailure(error.code.transportFailure, message: StoredText.clean(error.description))
         }
-        var outcome = AttemptOutcome(
-            deliveryID: flight.claimed.id, attempt: flight.claimed.attempt, webhookID: webhook.id,
-            startedAtMilliseconds: flight.startedAt, durationMilliseconds: duration, statusCode: status,
-            succeeded: verdict == .succeeded, error: StoredText.clean(errorText), requestHeaders: flight.requestHeaders,
-            responseHeaders: StoredText.clean(responseHeaders), responseBody: StoredText.clean(responseBody), nextState: .succeeded,
-            nextAttemptInSeconds: nil, dropPayload: false, wasSent: true)
-        var item = Pending(deliveryTag: flight.deliveryTag, generation: flight.generation)
-        let ticket = JobTicket(deliveryID: flight.claimed.id, webhookID: webhook.id, attempt: flight.claimed.attempt)
-        if verdict == .succeeded {
-            stats.succeeded += 1
-            logger.debug("delivered", metadata: ["delivery_id": "\(flight.claimed.id)", "webhook_id": "\(webhook.id)", "attempt": "\(flight.claimed.attempt)", "status": "\(status ?? 0)"])
-        } else if let delay = AttemptClassifier.nextDelay(after: flight.claimed.attempt, verdict: verdict, policy: webhook.retry,
-                                                           random: Double.random(in: 0..<1, using: &rng)) {
-            stats.retried += 1
-            outcome.nextState = .retrying
-            outcome.nextAttemptInSeconds = delay
-            item.message = messages.job(JobTicket(deliveryID: ticket.deliveryID, webhookID: ticket.webhookID, attempt: ticket.attempt + 1),
-                                        delaySeconds: delay)
-            item.delaySeconds = delay
-            logger.warning("delivery failed; retrying", metadata: ["delivery_id": "\(flight.claimed.id)", "webhook_id": "\(webhook.id)",
-                                                                    "attempt": "\(flight.claimed.attempt)", "retry_in_s": "\(delay)", "error": "\(errorText ?? "")"])
-        } else {
-            stats.failed += 1
-            outcome.nextState = .failed
-            outcome.dropPayload = !webhook.keepFailedPayloads
-            item.message = messages.dead(ticket, reason: errorText ?? "failed", status: status)
-            logger.error("delivery failed for good; parked in \(topology.names.deadQueue)", metadata: [
-                "delivery_id": "\(flight.claimed.id)", "webhook_id": "\(webhook.id)", "attempt": "\(flight.claimed.attempt)", "error": "\(errorText ?? "")"])
-        }
-        item.outcome = outcome
-        enqueue(item)
+        settle(flight.deliveryTag, generation: flight.generation, flight.claimed, webhook: flight.webhook, observation: observation,
+               record: record, stats: &stats)
     }
 
     /// An attempt that failed before any request went out (cannot be built): recorded as an attempt.
     private func fail(_ tag: UInt64, _ delivery: ClaimedDelivery, webhook: Webhook, startedAt: Int64, reason: String,
                       stats: inout WorkerStats, permanent: Bool = true) {
-        let verdict: AttemptVerdict = permanent ? .permanent(reason: reason) : .retryable(reason: reason)
+        settle(tag, generation: generation, delivery, webhook: webhook, observation: .notSent(reason: reason, permanent: permanent),
+               record: AttemptRecord(startedAtMilliseconds: startedAt, durationMilliseconds: 0, requestHeaders: nil), stats: &stats)
+    }
+
+    /// The one place an attempt's result becomes its record and its follow-up: the planner decides,
+    /// this turns the plan into the outcome to write and the message to publish.
+    private func settle(_ tag: UInt64, generation: Int, _ delivery: ClaimedDelivery, webhook: Webhook, observation: AttemptObservation,
+                        record: AttemptRecord, stats: inout WorkerStats) {
+        let now = Timestamp.nowUnixMilliseconds()
+        let plan = planner.plan(attempt: delivery.attempt, webhook: webhook, observation: observation, nowSeconds: now / 1000,
+                                random: Double.random(in: 0..<1, using: &rng))
         var outcome = AttemptOutcome(
-            deliveryID: delivery.id, attempt: delivery.attempt, webhookID: webhook.id, startedAtMilliseconds: startedAt,
-            durationMilliseconds: 0, statusCode: nil, succeeded: false, error: reason, requestHeaders: nil, responseHeaders: nil,
-            responseBody: nil, nextState: .failed, nextAttemptInSeconds: nil, dropPayload: !webhook.keepFailedPayloads, wasSent: true)
+            deliveryID: delivery.id, attempt: delivery.attempt, webhookID: webhook.id,
+            startedAtMilliseconds: record.startedAtMilliseconds, durationMilliseconds: record.durationMilliseconds,
+            statusCode: record.statusCode, succeeded: plan.succeeded, error: StoredText.clean(optional: plan.error),
+            requestHeaders: record.requestHeaders, responseHeaders: record.responseHeaders, responseBody: record.responseBody,
+            nextState: .succeeded, nextAttemptInSeconds: nil, dropPayload: plan.dropPayload, wasSent: true)
+        if case .disable(let reason) = plan.webhookAction {
+            outcome.disableWebhook = reason
+            webhooks[webhook.id]?.status = .disabled   // at once: nothing more goes to a gone endpoint
+        }
         var item = Pending(deliveryTag: tag, generation: generation)
         let ticket = JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt)
-        if let delay = AttemptClassifier.nextDelay(after: delivery.attempt, verdict: verdict, policy: webhook.retry, random: 0.5) {
+        let metadata: Logger.Metadata = ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "attempt": "\(delivery.attempt)",
+                                         "error": "\(plan.error ?? "")"]
+        switch plan.next {
+        case .done:
+            stats.succeeded += 1
+            logger.debug("delivered", metadata: metadata)
+        case .retry(let delay):
             stats.retried += 1
             outcome.nextState = .retrying
             outcome.nextAttemptInSeconds = delay
-            outcome.dropPayload = false
-            item.message = messages.job(JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt + 1), delaySeconds: delay)
+            item.message = messages.job(JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt + 1),
+                                        delaySeconds: delay)
             item.delaySeconds = delay
-        } else {
+            logger.warning("delivery failed; retrying in \(delay) s", metadata: metadata)
+        case .dead(let reason):
             stats.failed += 1
-            item.message = messages.dead(ticket, reason: reason, status: nil)
+            outcome.nextState = .failed
+            item.message = messages.dead(ticket, reason: reason, status: record.statusCode)
+            logger.error("delivery failed for good; parked in \(topology.names.deadQueue)", metadata: metadata)
         }
-        logger.warning("delivery could not be sent", metadata: ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "error": "\(reason)"])
         item.outcome = outcome
         enqueue(item)
+        // A change to the webhook is written before anything else is claimed for it.
+        if plan.webhookAction != nil { flush(stats: &stats, force: true) }
     }
 
     /// A claimed job that is not sent (webhook paused, disabled or gone): the attempt is given back.
@@ -591,18 +586,27 @@ final class WorkerSession {
             guard let database else { return }
             do {
                 let store = DeliveryStore(connection: database)
-                let paused = try store.record(outcomes, worker: configuration.base.instanceName)
+                let changes = try store.record(outcomes, worker: configuration.base.instanceName)
                 try store.postpone(postpones.map(\.id), seconds: postpones.map(\.seconds))
                 for index in pending.indices {
                     pending[index].outcome = nil
                     pending[index].postpone = nil
                 }
-                for webhook in paused {
+                for webhook in changes.paused {
                     logger.error("webhook paused after consecutive failures", metadata: [
                         "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)", "consecutive_failures": "\(webhook.failures)"])
                     stats.paused += 1
                     webhooks[webhook.id]?.status = .paused   // our copy, until the reload confirms it
-                    notifyPaused(webhookID: webhook.id, name: webhook.name, failures: webhook.failures)
+                    notify(webhookID: webhook.id, type: "webhook.paused",
+                           fields: [("consecutive_failures", .number(JSONNumber(webhook.failures)))],
+                           reason: "paused automatically after \(webhook.failures) consecutive failed deliveries")
+                }
+                for webhook in changes.disabled {
+                    logger.error("webhook disabled: its endpoint answered 410 Gone", metadata: [
+                        "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)"])
+                    stats.disabled += 1
+                    webhooks[webhook.id]?.status = .disabled
+                    notify(webhookID: webhook.id, type: "webhook.disabled", fields: [], reason: webhook.reason)
                 }
             } catch {
                 databaseLost(error)
@@ -657,17 +661,17 @@ final class WorkerSession {
         }
     }
 
-    /// Tells the webhook's owner that it was paused: a POST to notify_url, signed like a delivery
-    /// (Standard Webhooks with the webhook's live secrets), best effort, logged.
-    private func notifyPaused(webhookID: String, name: String, failures: Int) {
+    /// Tells the webhook's owner what happened to it (paused, disabled): a POST to notify_url,
+    /// signed like a delivery (Standard Webhooks with the webhook's live secrets), best effort, logged.
+    private func notify(webhookID: String, type: String, fields: [(String, JSONValue)], reason: String) {
         guard let webhook = webhooks[webhookID], let url = webhook.notifyURL else { return }
+        let now = Timestamp.nowUnixMilliseconds()
         var body: [UInt8] = []
         JSONValue.object(JSONObject([
-            ("type", "webhook.paused"), ("webhook_id", .string(webhookID)), ("webhook_name", .string(name)),
-            ("consecutive_failures", .number(JSONNumber(failures))), ("paused_at", .string(Timestamp.nowISO8601())),
-        ])).write(to: &body)
+            ("type", .string(type)), ("webhook_id", .string(webhookID)), ("webhook_name", .string(webhook.name)),
+            ("reason", .string(reason)), ("at", .string(Timestamp.iso8601(unixMilliseconds: now))),
+        ] + fields)).write(to: &body)
         do {
-            let now = Timestamp.nowUnixMilliseconds()
             var headers = [HTTPHeader("Content-Type", "application/json"), HTTPHeader("User-Agent", RequestBuilder.userAgent)]
             for (name, value) in try WebhookSigner.headers(settings: SigningSettings(), secrets: webhook.liveSecrets(atMilliseconds: now),
                                                            messageID: IDs.make("ntf_"), timestamp: now / 1000, body: body) {
@@ -679,9 +683,19 @@ final class WorkerSession {
             nextRequestID += 1
             try curl.add(request, id: id)
         } catch {
-            logger.warning("pause notification could not be sent", metadata: ["webhook_id": "\(webhookID)", "error": "\(error)"])
+            logger.warning("\(type) notification could not be sent", metadata: ["webhook_id": "\(webhookID)", "error": "\(error)"])
         }
     }
+}
+
+/// What the worker measured of one attempt, before the planner decides what it means.
+struct AttemptRecord {
+    var startedAtMilliseconds: Int64
+    var durationMilliseconds: Double
+    var requestHeaders: String?
+    var statusCode: Int?
+    var responseHeaders: String?
+    var responseBody: String?
 }
 
 /// A connection that is away is tried again after a growing pause (200 ms, doubling, at most 5 s).
@@ -700,11 +714,6 @@ struct Reconnect {
     }
 }
 
-/// Deferred jobs wait in one of a few delay queues: the shortest that covers the wait.
-enum DelayBuckets {
-    static let seconds = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600]
-    static func covering(_ wait: Int) -> Int { seconds.first { $0 >= wait } ?? wait }
-}
 
 /// Rate-limited jobs wait in one of a few delay queues, the shortest that covers the wait.
 enum RateLimitDelay {
@@ -739,6 +748,7 @@ struct WorkerStats {
     var invalid = 0
     var rateLimited = 0
     var paused = 0
+    var disabled = 0
     var inFlight = 0
     private var lastLog = ContinuousClock.now
     private var lastDone = 0

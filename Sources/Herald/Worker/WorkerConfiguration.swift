@@ -9,6 +9,8 @@ public struct WorkerConfiguration: Sendable {
     /// never hold more than `concurrency - maxInFlightPerWebhook` slots (default: a tenth of
     /// `concurrency`, at least 4).
     public var maxInFlightPerWebhook: Int
+    /// The longest `Retry-After` honoured (longer ones are cut to this).
+    public var maxRetryAfterSeconds: Int
     /// Outcomes are written and acked in batches of this size, or after `flushInterval`.
     public var flushBatch: Int
     public var flushInterval: Duration
@@ -28,6 +30,7 @@ public struct WorkerConfiguration: Sendable {
         concurrency = try HeraldConfiguration.int(environment, "HERALD_WORKER_CONCURRENCY", default: 100, range: 1...10_000)
         maxInFlightPerWebhook = try HeraldConfiguration.int(environment, "HERALD_WORKER_MAX_IN_FLIGHT_PER_WEBHOOK",
                                                             default: max(4, concurrency / 10), range: 1...10_000)
+        maxRetryAfterSeconds = try HeraldConfiguration.int(environment, "HERALD_MAX_RETRY_AFTER_S", default: 3600, range: 1...86_400)
         flushBatch = try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_BATCH", default: 500, range: 1...10_000)
         flushInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_MS", default: 10, range: 1...5000))
         drainTimeout = .seconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_DRAIN_S", default: 30, range: 0...3600))
