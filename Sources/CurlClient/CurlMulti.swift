@@ -105,7 +105,7 @@ public final class CurlMulti {
     public func perform(timeout: Duration, extraDescriptors: [Int32] = []) -> (completions: [HTTPCompletion], readableDescriptors: [Int32]) {
         var running: Int32 = 0
         _ = curl_multi_perform(multi, &running)
-        var completions = collect()
+        var completions = collect() + expireResponseTimeouts()
         var waits = extraDescriptors.map { curl_waitfd(fd: $0, events: Int16(CURL_WAIT_POLLIN), revents: 0) }
         var readable: [Int32] = []
         if completions.isEmpty {
@@ -119,6 +119,26 @@ public final class CurlMulti {
             completions = collect()
         }
         return (completions, readable)
+    }
+
+    private var lastTimeoutSweep = ContinuousClock.now
+
+    /// Requests past their response timeout (counted from when they were sent) end as timeouts.
+    private func expireResponseTimeouts() -> [HTTPCompletion] {
+        let now = ContinuousClock.now
+        guard now - lastTimeoutSweep >= .milliseconds(50) else { return [] }
+        lastTimeoutSweep = now
+        var expired: [HTTPCompletion] = []
+        for (easy, transfer) in transfers {
+            guard let limit = transfer.request.responseTimeout, let sent = transfer.sentAt, now - sent > limit else { continue }
+            transfers.removeValue(forKey: easy)
+            curl_multi_remove_handle(multi, easy)
+            pool.append(easy)
+            let ms = CurlMulti.milliseconds(limit)
+            expired.append(HTTPCompletion(id: transfer.id, result: .failure(HTTPError(
+                code: .timeout, message: "\(CurlMulti.redact(transfer.request.url)): no complete response within \(ms) ms of sending the request"))))
+        }
+        return expired
     }
 
     /// Interrupts a `perform` waiting on another thread.
@@ -217,6 +237,8 @@ final class Transfer {
     var truncated = false
     var blocked = false
     var blockedReason: String?
+    /// When the request was handed to its connection (the response timeout runs from here).
+    var sentAt: ContinuousClock.Instant?
 
     init(id: UInt64, request: HTTPRequest) {
         self.id = id
@@ -313,6 +335,7 @@ private func curlPrerequest(_ context: UnsafeMutableRawPointer?, _ primaryIP: Un
         transfer.blockedReason = reason
         return Int32(CURL_PREREQFUNC_ABORT)
     }
+    transfer.sentAt = .now
     return Int32(CURL_PREREQFUNC_OK)
 }
 

@@ -25,7 +25,11 @@ public struct HTTPRequest: Sendable {
     public var headers: [HTTPHeader]
     public var body: [UInt8]
     public var connectTimeout: Duration
+    /// The whole exchange, connection included (a hard cap).
     public var timeout: Duration
+    /// From the moment the request is on its connection (new or reused) until the response is
+    /// complete: a connection that took long to open does not shorten it, a fast one does not lengthen it.
+    public var responseTimeout: Duration?
     public var maxResponseBodyBytes: Int
     /// Loopback and private destinations are refused unless this is true (SSRF guard).
     public var allowPrivateNetworks: Bool
@@ -34,7 +38,8 @@ public struct HTTPRequest: Sendable {
     public var verifyTLS: Bool
 
     public init(url: String, method: String = "POST", headers: [HTTPHeader] = [], body: [UInt8] = [],
-                connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(30), maxResponseBodyBytes: Int = 65_536,
+                connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(30), responseTimeout: Duration? = nil,
+                maxResponseBodyBytes: Int = 65_536,
                 allowPrivateNetworks: Bool = false, allowedNetworks: [IPNetwork] = [], verifyTLS: Bool = true) {
         self.url = url
         self.method = method
@@ -42,6 +47,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.connectTimeout = connectTimeout
         self.timeout = timeout
+        self.responseTimeout = responseTimeout
         self.maxResponseBodyBytes = maxResponseBodyBytes
         self.allowPrivateNetworks = allowPrivateNetworks
         self.allowedNetworks = allowedNetworks

@@ -68,6 +68,21 @@ struct CurlClientTests {
         #expect(elapsed < .milliseconds(1500))
     }
 
+    @Test("the response timeout runs from the moment the request is sent, not from the connect")
+    func responseTimeout() throws {
+        let receiver = try Receiver()
+        defer { receiver.stop() }
+        var request = local(receiver, "/sleep/3000/x", timeout: .seconds(10))
+        request.connectTimeout = .seconds(5)
+        request.responseTimeout = .milliseconds(600)
+        let start = ContinuousClock.now
+        let results = try run(try CurlMulti(), [request, local(receiver, "/sleep/100/y", timeout: .seconds(10))])
+        let elapsed = ContinuousClock.now - start
+        #expect { try results[0]?.get() } throws: { ($0 as? HTTPError)?.code == .timeout && "\($0)".contains("600 ms of sending") }
+        #expect(try results[1]?.get().status == 200)
+        #expect(elapsed < .milliseconds(1500), "600 ms, not connect + response (5.6 s): \(elapsed)")
+    }
+
     @Test("nothing listening is a connection failure")
     func refused() throws {
         let port = try Receiver.freePort()

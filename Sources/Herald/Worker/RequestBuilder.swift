@@ -48,6 +48,7 @@ struct RequestBuilder {
             url: webhook.url, method: webhook.method, headers: headers, body: body,
             connectTimeout: .milliseconds(webhook.connectTimeoutMilliseconds),
             timeout: .milliseconds(webhook.connectTimeoutMilliseconds + webhook.responseTimeoutMilliseconds),
+            responseTimeout: .milliseconds(webhook.responseTimeoutMilliseconds),
             allowPrivateNetworks: allowPrivateNetworks, allowedNetworks: networks)
         let logged = headers.filter { !$0.value.isEmpty }.map { h in
             "\(h.name): \(redacted.contains(h.name.lowercased()) ? "[redacted]" : h.value)"
