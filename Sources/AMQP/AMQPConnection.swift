@@ -117,6 +117,18 @@ public final class AMQPConnection {
         return counts
     }
 
+    /// Messages ready in an existing queue (a passive declare: its arguments are not compared).
+    public func messageCount(queue name: String) throws(AMQPError) -> UInt32 {
+        let state = try live()
+        var count: UInt32 = 0
+        let reply = name.withAMQPBytes { n in
+            if let ok = amqp_queue_declare(state, channel, n, 1, 0, 0, 0, amqp_empty_table) { count = ok.pointee.message_count }
+            return amqp_get_rpc_reply(state)
+        }
+        try check(reply, "queue.declare (passive) \(name)")
+        return count
+    }
+
     public func bindQueue(_ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]) throws(AMQPError) {
         let state = try live()
         let reply = withTable(arguments) { table in

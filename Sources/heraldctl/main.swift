@@ -24,7 +24,7 @@ struct HeraldCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heraldctl",
         abstract: "Administer Herald: migrations, webhooks, deliveries, reports.",
-        subcommands: [Migrate.self, WebhookCommand.self, DeliveryCommand.self, Recover.self, Stats.self, Export.self,
+        subcommands: [Migrate.self, WebhookCommand.self, DeliveryCommand.self, DeadCommand.self, Recover.self, Stats.self, Export.self,
                       TemplateCommand.self, FilterCommand.self, CatalogCommand.self, ConfigCheck.self])
 }
 
@@ -348,6 +348,36 @@ struct DeliveryCommand: ParsableCommand {
             let context = try global.context()
             let sent = try context.deliveries().resend(ids: ids, amqp: context.amqp(), names: context.configuration.topology)
             print(global.json ? #"{"resent": \#(sent.count)}"# : "resent \(sent.count) of \(ids.count) deliveries")
+        }
+    }
+}
+
+struct DeadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dead", abstract: "The parking lot of failed deliveries (herald.dead).",
+                                                    subcommands: [List.self, Redrive.self])
+
+    struct List: ParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Option var max: Int = 50
+        func run() throws {
+            let parked = try DeadLetterAdmin(configuration: try global.context().configuration).list(max: max)
+            Output.table((["delivery_id", "webhook_id", "parked_at", "reason"],
+                          parked.map { [$0.deliveryID, $0.webhookID, $0.parkedAt, $0.reason] }), json: global.json)
+        }
+    }
+
+    struct Redrive: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send the parked deliveries again (one more attempt each), then take them off the queue.")
+        @OptionGroup var global: GlobalOptions
+        @Option var max: Int = 1000
+        @Flag(help: "List what would be resent; change nothing.") var dryRun = false
+        func run() throws {
+            let context = try global.context()
+            let ids = try DeadLetterAdmin(configuration: context.configuration).redrive(max: max, dryRun: dryRun, database: context.database())
+            if global.json { Output.printJSON(["dry_run": dryRun ? "true" : "false", "count": String(ids.count)]) } else {
+                for id in ids where dryRun { print(id) }
+                print(dryRun ? "dry run: \(ids.count) parked deliveries would be resent" : "redriven: \(ids.count) deliveries resent")
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import AMQP
 import Foundation
 import Herald
 import HeraldTestSupport
@@ -149,5 +150,40 @@ struct AdminTests {
         try h.startWorker { $0.reconcile = false }
         let test = try ctl(h, ["webhook", "test", webhook.id, "--wait", "20"])
         #expect(test.status != 0 && test.err.contains("not accepted"), "a failed test send is a failure: \(test)")
+    }
+
+    @Test("herald.dead is bounded; dead list shows the reason; dead redrive resends and empties it")
+    func deadLetters() throws {
+        let h = try Harness("ctl_dead")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Once broken", "url": "\#(h.receiver.baseURL)/fail/1/x", "events": ["order.created"],
+             "retry": {"max_retries": 0, "backoff": "fixed", "intervals_s": [1]}}
+            """#)
+        try h.startRouter()
+        try h.startWorker { $0.reconcile = false }
+        try h.publish([try Harness.event(data: PipelineTests.order)])
+        try h.waitUntil("parked") { try h.queueDepth(h.configuration.topology.deadQueue) == 1 }
+        let id = try #require(try h.scalar("SELECT id FROM deliveries WHERE state = 'failed'"))
+        let list = try ctl(h, ["dead", "list"])
+        #expect(list.out.contains(id) && list.out.contains("HTTP 500"), "\(list)")
+        let dry = try ctl(h, ["dead", "redrive", "--dry-run"])
+        #expect(dry.out.contains("1 parked deliveries would be resent"), "\(dry)")
+        #expect(try h.queueDepth(h.configuration.topology.deadQueue) == 1, "a dry run leaves the queue")
+        let redrive = try ctl(h, ["dead", "redrive"])
+        #expect(redrive.status == 0 && redrive.out.contains("redriven: 1"), "\(redrive)")
+        try h.waitUntil("delivered on redrive") { try h.scalar("SELECT state FROM deliveries WHERE id = $1", [id]) == "succeeded" }
+        #expect(try h.queueDepth(h.configuration.topology.deadQueue) == 0)
+
+        // The bound: a parking lot keeps the newest messages up to its length.
+        var names = TopologyNames(prefix: "\(h.prefix)bounded.")
+        names.parkingMaxLength = 3
+        let amqp = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        defer { try? amqp.deleteQueue(names.deadQueue); try? amqp.deleteQueue(names.invalidQueue); amqp.close() }
+        try Topology(names: names).declareDeliveries(on: amqp)
+        _ = try amqp.publishConfirmed((0..<5).map { i in
+            AMQPMessage(exchange: "", routingKey: names.deadQueue, body: Array("m\(i)".utf8), properties: AMQPProperties(persistent: true))
+        })
+        #expect(try amqp.messageCount(queue: names.deadQueue) == 3)
+        try? amqp.deleteQueue("\(h.prefix)bounded.herald.deliver")
     }
 }

@@ -32,6 +32,7 @@ public struct HeraldConfiguration: Sendable {
         databaseURL = environment["HERALD_DATABASE_URL"] ?? HeraldConfiguration.defaultDatabaseURL
         topology = TopologyNames(prefix: environment["HERALD_TOPOLOGY_PREFIX"] ?? "",
                                  eventsExchange: environment["HERALD_EVENTS_EXCHANGE"] ?? "erp.events")
+        topology.parkingMaxLength = try HeraldConfiguration.int(environment, "HERALD_PARKING_MAX_LENGTH", default: 100_000, range: 1...100_000_000)
         let level = environment["HERALD_LOG_LEVEL"] ?? "info"
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError(variable: "HERALD_LOG_LEVEL", value: level, rule: "must be one of trace, debug, info, notice, warning, error, critical")

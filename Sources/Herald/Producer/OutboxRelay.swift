@@ -81,7 +81,7 @@ public struct OutboxRelay: HeraldService {
             }
             try publisher.publish(events)
             if !parked.isEmpty {
-                try publisher.connection.declareQueue(base.topology.invalidQueue)
+                try Topology(names: base.topology).declareParking(base.topology.invalidQueue, on: publisher.connection)
                 _ = try publisher.connection.publishConfirmed(parked, window: 4096, timeout: .seconds(60))
             }
             try c.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [seqs])

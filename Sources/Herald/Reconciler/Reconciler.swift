@@ -69,7 +69,7 @@ public struct Reconciler: HeraldService {
 
     /// One pass: republishes everything due, in batches; returns how many.
     public func pass(amqp: AMQPConnection, store: DeliveryStore) throws -> Int {
-        let ready = try amqp.declareQueue(base.topology.deliverQueue).messageCount
+        let ready = try amqp.messageCount(queue: base.topology.deliverQueue)
         let grace = ready > 0 ? backlogGraceSeconds : graceSeconds
         let messages = JobMessages(names: base.topology)
         var total = 0

@@ -18,7 +18,7 @@ public struct Topology: Sendable {
         try connection.declareExchange(names.eventsExchange, type: "topic")
         try connection.declareQueue(names.routerQueue)
         try connection.bindQueue(names.routerQueue, exchange: names.eventsExchange, routingKey: "#")
-        try connection.declareQueue(names.invalidQueue)
+        try declareParking(names.invalidQueue, on: connection)
     }
 
     public func declareDeliveries(on connection: AMQPConnection) throws(AMQPError) {
@@ -26,13 +26,28 @@ public struct Topology: Sendable {
         try connection.declareQueue(names.deliverQueue)
         try connection.bindQueue(names.deliverQueue, exchange: names.deliveriesExchange, routingKey: names.deliverRoutingKey)
         try connection.declareExchange(names.retryExchange, type: "direct")
-        try connection.declareQueue(names.deadQueue)
-        try connection.declareQueue(names.invalidQueue)
+        try declareParking(names.deadQueue, on: connection)
+        try declareParking(names.invalidQueue, on: connection)
     }
 
     public func declareAll(on connection: AMQPConnection) throws(AMQPError) {
         try declareEvents(on: connection)
         try declareDeliveries(on: connection)
+    }
+
+    /// A parking lot, bounded (oldest dropped first). A queue declared by an older Herald without
+    /// the bound is refused by the broker (406): the error says how to move on.
+    func declareParking(_ queue: String, on connection: AMQPConnection) throws(AMQPError) {
+        do {
+            try connection.declareQueue(queue, arguments: ["x-max-length": .int(Int64(names.parkingMaxLength)),
+                                                           "x-overflow": .string("drop-head")])
+        } catch where error.replyCode == 406 {
+            throw AMQPError(code: error.code, replyCode: 406, message: """
+                \(error.message) — \(queue) exists without Herald's bound (x-max-length \(names.parkingMaxLength)), \
+                or with another one: redrive what it holds (heraldctl dead redrive), delete it \
+                (rabbitmqctl delete_queue \(queue)), and start again; or set HERALD_PARKING_MAX_LENGTH to the bound it has
+                """)
+        }
     }
 
     /// The delay queue for one retry interval: queue-level TTL, dead-lettered back to the deliveries exchange.

@@ -10,6 +10,9 @@ public struct TopologyNames: Sendable, Equatable {
     public var retryQueuePrefix: String
     public var deadQueue: String
     public var invalidQueue: String
+    /// The parking lots keep at most this many messages (the oldest are dropped: every failed
+    /// delivery is in PostgreSQL with its reason and attempts; the queue is for eyes and redrive).
+    public var parkingMaxLength: Int = 100_000
 
     public init(prefix: String = "", eventsExchange: String = "erp.events") {
         self.eventsExchange = prefix + eventsExchange

@@ -198,7 +198,7 @@ final class Harness: @unchecked Sendable {
     func queueDepth(_ queue: String) throws -> UInt32 {
         let connection = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
         defer { connection.close() }
-        return try connection.declareQueue(queue).messageCount
+        return try connection.messageCount(queue: queue)
     }
 
     func take(from queue: String, max: Int) throws -> [AMQPDelivery] {

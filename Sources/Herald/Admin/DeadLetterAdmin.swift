@@ -1,0 +1,61 @@
+import AMQP
+import HeraldCore
+import PostgresClient
+
+/// The parking lot of failed deliveries (`herald.dead`): what is in it, and sending it again.
+///
+/// PostgreSQL keeps every failed delivery with its reason and attempts; the queue is a bounded
+/// copy for eyes and tools that read queues. Redrive takes messages off it and resends their
+/// deliveries through the same path as `delivery resend`; a message is acked only after its
+/// delivery's new job was confirmed by the broker.
+public struct DeadLetterAdmin {
+    public struct Parked: Sendable {
+        public var deliveryID: String?
+        public var webhookID: String?
+        public var reason: String
+        public var parkedAt: String
+    }
+
+    public let configuration: HeraldConfiguration
+
+    public init(configuration: HeraldConfiguration) { self.configuration = configuration }
+
+    /// Up to `max` parked messages, left in the queue (they come back when this connection closes).
+    public func list(max: Int) throws -> [Parked] {
+        let amqp = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "heraldctl-dead-list"))
+        defer { amqp.close() }
+        return try take(from: amqp, max: max).map(\.parked)
+    }
+
+    /// Resends the deliveries of up to `max` parked messages, then removes those messages. Returns
+    /// the delivery ids resent (dry run: that would be resent, nothing changes).
+    public func redrive(max: Int, dryRun: Bool, database: PostgresConnection) throws -> [String] {
+        let amqp = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "heraldctl-dead-redrive"))
+        defer { amqp.close() }
+        let taken = try take(from: amqp, max: max)
+        let ids = Array(Set(taken.compactMap(\.parked.deliveryID))).sorted()
+        guard !dryRun else { return ids }
+        let publisher = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "heraldctl-dead-redrive-publish"))
+        defer { publisher.close() }
+        let resent = try DeliveryAdmin(connection: database).resend(ids: ids, amqp: publisher, names: configuration.topology)
+        for message in taken where message.parked.deliveryID != nil { try amqp.ack(message.tag) }
+        return resent.map(\.deliveryID)
+    }
+
+    private func take(from amqp: AMQPConnection, max: Int) throws -> [(tag: UInt64, parked: Parked)] {
+        try Topology(names: configuration.topology).declareDeliveries(on: amqp)
+        try amqp.setPrefetch(UInt16(min(Swift.max(max, 1), 65_535)))
+        try amqp.consume(queue: configuration.topology.deadQueue)
+        var result: [(tag: UInt64, parked: Parked)] = []
+        while result.count < max, let message = try amqp.nextDelivery(timeout: .milliseconds(500)) {
+            func header(_ name: String) -> String? {
+                if case .string(let text)? = message.properties.headers[name] { return text }
+                return nil
+            }
+            let job = try? DeliveryJob(decoding: message.body)
+            result.append((message.deliveryTag, Parked(deliveryID: job?.deliveryID, webhookID: header("webhook_id"),
+                                                      reason: header("x-herald-reason") ?? "", parkedAt: header("x-herald-parked-at") ?? "")))
+        }
+        return result
+    }
+}
