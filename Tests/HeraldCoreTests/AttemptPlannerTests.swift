@@ -36,7 +36,8 @@ struct AttemptPlannerTests {
 
     @Test("Retry-After in seconds replaces the schedule on 429 and 503, rounded up to a delay queue")
     func retryAfterSeconds() {
-        #expect(plan(.response(status: 429, retryAfter: "6")).next == .retry(afterSeconds: 10))
+        #expect(plan(.response(status: 429, retryAfter: "6")).next == .retry(afterSeconds: 6))
+        #expect(plan(.response(status: 429, retryAfter: "11")).next == .retry(afterSeconds: 15), "rounded up: never earlier than asked")
         #expect(plan(.response(status: 503, retryAfter: "120")).next == .retry(afterSeconds: 120))
         #expect(plan(.response(status: 429, retryAfter: "0")).next == .retry(afterSeconds: 1), "never faster than once a second")
         #expect(plan(.response(status: 429, retryAfter: "999999")).next == .retry(afterSeconds: 3600), "clamped to the bound")

@@ -119,16 +119,27 @@ struct DeliveryDomainTests {
         #expect(AttemptClassifier.nextDelay(after: 1, verdict: .retryable(reason: ""), policy: .default, random: 0) == 60)
     }
 
-    @Test("the rate limiter allows the configured pace")
-    func rateLimiter() {
-        var limiter = RateLimiter()
-        #expect(limiter.take(key: "w", perMinute: 60, now: 0) == 0)
-        let wait = limiter.take(key: "w", perMinute: 60, now: 0.1)
-        #expect(wait > 0.8 && wait < 1.0)
-        #expect(limiter.take(key: "w", perMinute: 60, now: 1.1) == 0)
-        var fast = RateLimiter()
-        let allowed = (0..<200).filter { fast.take(key: "f", perMinute: 6000, now: Double($0) * 0.001) == 0 }.count
-        #expect(allowed >= 118 && allowed <= 122, "a burst of 100, then 100/s over 0.2 s: \(allowed)")
+    @Test("rate leases: tokens are used within their second; waiting jobs are spread over the limit's time")
+    func rateLeases() {
+        var leases = RateLeases()
+        let none = leases.take("w", now: 0)
+        #expect(!none, "no lease yet")
+        leases.granted("w", tokens: 2, now: 0)
+        let first = leases.take("w", now: 0.1), second = leases.take("w", now: 0.2), third = leases.take("w", now: 0.3)
+        #expect(first && second)
+        #expect(!third, "used up")
+        leases.granted("w", tokens: 2, now: 1)
+        let stale = leases.take("w", now: 2.5)
+        #expect(!stale, "expired after a second")
+        #expect(RateLeases.leaseSize(perMinute: 120) == 2 && RateLeases.leaseSize(perMinute: 10) == 1)
+        // 120/min = 2/s: the 1st waiting job back in 1 s, the 10th in 5 s, the 100th in 45 s (a delay
+        // queue within its 50 s: a little early rather than late).
+        var waits: [Int] = []
+        for _ in 0..<100 { waits.append(leases.wait("w", perMinute: 120)) }
+        #expect(waits[0] == 1 && waits[9] == 5 && waits[99] == 45, "\(waits)")
+        for _ in 0..<100 { leases.returned("w") }
+        let again = leases.wait("w", perMinute: 120)
+        #expect(again == 1)
     }
 }
 

@@ -242,3 +242,44 @@ struct PartnerBehaviourTests {
         #expect(try h.receiver.requests().filter { $0.path.hasPrefix("/status/410") }.count <= 2, "nothing is sent to a gone endpoint")
     }
 }
+
+@Suite("Shared rate limits", .serialized)
+struct SharedRateLimitTests {
+    /// Deliveries per minute the receiver saw, over the steady part (after the first second's burst).
+    static func measuredPerMinute(_ times: [Double], burst: Int) -> Double {
+        let sorted = times.sorted()
+        guard sorted.count > burst + 1 else { return 0 }
+        let steady = Array(sorted.dropFirst(burst))
+        return Double(steady.count - 1) / (steady[steady.count - 1] - steady[0]) * 60
+    }
+
+    @Test("120/min holds within 5 % with 1, 2 and 4 workers, including deliveries released by a resume", arguments: [1, 2, 4])
+    func rateAcrossWorkers(workers: Int) throws {
+        let h = try Harness("rate_\(workers)")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Limited", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"],
+             "rate_limit_per_minute": 120}
+            """#)
+        let count = 26
+        try h.startRouter()
+        for _ in 0..<workers { try h.startWorker { $0.reconcile = false } }
+        if workers == 4 {
+            // Through the resume path: jobs built by the admin layer, not the router.
+            try WebhookStore(connection: h.database, masterKey: h.configuration.masterKey).setStatus(id: webhook.id, status: .paused)
+            Thread.sleep(forTimeInterval: 0.5)
+            try h.publish((0..<count).map { _ in try Harness.event(data: PipelineTests.order) })
+            try h.waitUntil("all waiting") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'paused'") == count }
+            try WebhookStore(connection: h.database, masterKey: h.configuration.masterKey).setStatus(id: webhook.id, status: .active)
+            let released = try DeliveryStore(connection: h.database).releasePaused(webhookID: webhook.id)
+            let amqp = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+            try JobMessages(names: h.configuration.topology).publishNow(released, on: amqp)
+            amqp.close()
+        } else {
+            try h.publish((0..<count).map { _ in try Harness.event(data: PipelineTests.order) })
+        }
+        try h.waitUntil("all delivered", timeout: .seconds(40)) { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == count }
+        let rate = Self.measuredPerMinute(try h.receiver.requests().map(\.at), burst: 2)
+        #expect(abs(rate - 120) / 120 <= 0.05, "\(workers) worker(s): \(Int(rate.rounded())) deliveries/min")
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE attempts = 1") == count, "waiting for a token spent no attempt")
+    }
+}

@@ -27,12 +27,17 @@ public struct JobMessages: Sendable {
 
     /// A job to run now (delay 0: straight to the deliveries exchange) or after `delaySeconds`
     /// (through that delay's queue, which the publisher declares first: `Topology.declareRetryQueue`).
-    public func job(_ ticket: JobTicket, delaySeconds: Int = 0) -> AMQPMessage {
+    /// `deferred` names why a job waits without an attempt (e.g. "rate"), so the worker that gets it
+    /// back knows.
+    public func job(_ ticket: JobTicket, delaySeconds: Int = 0, deferred: String? = nil) -> AMQPMessage {
         AMQPMessage(exchange: delaySeconds > 0 ? names.retryExchange : names.deliveriesExchange,
                     routingKey: delaySeconds > 0 ? names.retryRoutingKey(delaySeconds: delaySeconds) : names.deliverRoutingKey,
                     body: DeliveryJob(deliveryID: ticket.deliveryID, attempt: ticket.attempt).encoded(),
-                    properties: properties(ticket, extra: [:]), mandatory: true)
+                    properties: properties(ticket, extra: deferred.map { [JobMessages.deferredHeader: .string($0)] } ?? [:]),
+                    mandatory: true)
     }
+
+    public static let deferredHeader = "x-herald-deferred"
 
     /// The parking-lot copy of a delivery that failed for good, with the reason a person reads.
     public func dead(_ ticket: JobTicket, reason: String, status: Int?) -> AMQPMessage {

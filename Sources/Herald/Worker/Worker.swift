@@ -101,13 +101,16 @@ final class WorkerSession {
     var inFlightByWebhook: [String: Int] = [:]
     /// Jobs of webhooks at their in-flight cap, waiting for one of that webhook's slots (unacked).
     var held: [String: [AMQPDelivery]] = [:]
+    /// Jobs waiting for a token of their webhook's shared rate limit (unacked).
+    var rateHeld: [String: [AMQPDelivery]] = [:]
     var heldCount = 0
+    var nextLeaseAt: [String: Double] = [:]
     var maxHeld: Int { max(configuration.flushBatch / 2, configuration.maxInFlightPerWebhook * 2) }
     var nextRequestID: UInt64 = 1
     var pending: [Pending] = []
     var oldestPending: ContinuousClock.Instant?
     var declaredDelays: Set<Int> = []
-    var limiter = RateLimiter()
+    var rateLeases = RateLeases()
     var consuming = true
     var lastWebhookPoll = ContinuousClock.now
     var rng = SystemRandomNumberGenerator()
@@ -208,6 +211,7 @@ final class WorkerSession {
     private func amqpLost(_ error: any Error) {
         guard let connection = amqp else { return }
         held.removeAll()
+        rateHeld.removeAll()
         heldCount = 0
         logger.error("RabbitMQ connection lost; unacked jobs will be redelivered, in-flight deliveries continue", metadata: ["error": "\(error)"])
         connection.close()
@@ -253,21 +257,62 @@ final class WorkerSession {
         return current < cap || configuration.concurrency - (total + 1) >= cap
     }
 
+    /// A token of the webhook's shared bucket: a leased one, or a new lease (at most one round trip
+    /// per webhook per 1/rate seconds while the bucket is empty).
+    private func takeRateToken(_ webhookID: String, perMinute: Int, now: Double) -> Bool {
+        if rateLeases.take(webhookID, now: now) { return true }
+        guard let database, now >= nextLeaseAt[webhookID, default: 0] else { return false }
+        do {
+            let granted = try RateLimitStore(connection: database).lease(webhookID: webhookID, perMinute: perMinute,
+                                                                         want: RateLeases.leaseSize(perMinute: perMinute))
+            rateLeases.granted(webhookID, tokens: granted, now: now)
+            nextLeaseAt[webhookID] = granted > 0 ? 0 : now + max(0.05, 60 / Double(perMinute) / 2)
+        } catch {
+            databaseLost(error)
+            return false
+        }
+        return rateLeases.take(webhookID, now: now)
+    }
+
+    /// Jobs waiting for a token start as tokens come.
+    private func startRateHeld(stats: inout WorkerStats) {
+        guard !rateHeld.isEmpty, database != nil, consuming else { return }
+        let now = Double(Timestamp.nowUnixMilliseconds()) / 1000
+        var ready: [AMQPDelivery] = []
+        for (webhookID, waiting) in rateHeld {
+            guard let perMinute = webhooks[webhookID]?.rateLimitPerMinute else {
+                ready += waiting   // the limit was lifted
+                rateHeld[webhookID] = nil
+                heldCount -= waiting.count
+                continue
+            }
+            var n = 0
+            while n < waiting.count, takeRateToken(webhookID, perMinute: perMinute, now: now) { n += 1 }
+            guard n > 0 else { continue }
+            ready += waiting.prefix(n)
+            rateHeld[webhookID] = n == waiting.count ? nil : Array(waiting.dropFirst(n))
+            heldCount -= n
+        }
+        if !ready.isEmpty { start(ready, rateApproved: true, stats: &stats) }
+    }
+
     /// Held jobs go back to the queue (stopping), or are forgotten (their channel is gone: the
     /// broker redelivers them).
     private func releaseHeld(requeue: Bool) {
         if requeue, let amqp {
-            for message in held.values.joined() {
+            for message in Array(held.values.joined()) + Array(rateHeld.values.joined()) {
                 do { try amqp.nack(message.deliveryTag, requeue: true) } catch { amqpLost(error); break }
             }
         }
         held.removeAll()
+        rateHeld.removeAll()
         heldCount = 0
     }
 
     private func takeJobs(stats: inout WorkerStats) {
         guard let amqp else { return }
         startHeld(stats: &stats)
+        startRateHeld(stats: &stats)
         do {
             let room = configuration.concurrency - inFlight.count
             if consuming && room > 0 && database != nil {
@@ -282,7 +327,7 @@ final class WorkerSession {
         }
     }
 
-    private func start(_ jobs: [AMQPDelivery], stats: inout WorkerStats) {
+    private func start(_ jobs: [AMQPDelivery], rateApproved: Bool = false, stats: inout WorkerStats) {
         guard let database else { return }
         var valid: [(AMQPDelivery, DeliveryJob)] = []
         var planned = inFlightByWebhook
@@ -311,14 +356,21 @@ final class WorkerSession {
                 }
                 continue
             }
-            // Over its rate limit: back to a short delay queue, unclaimed (no attempt is used up).
-            if let webhookID = JobMessages.webhookID(of: message.properties),
+            // Over its rate limit (shared by every worker): the job waits for a token, unclaimed (no
+            // attempt is used up): a few here, started as tokens come; the rest in a delay queue.
+            if !rateApproved, let webhookID = JobMessages.webhookID(of: message.properties),
                let webhook = webhooks[webhookID], let perMinute = webhook.rateLimitPerMinute {
-                let wait = limiter.take(key: webhookID, perMinute: perMinute, now: nowSeconds)
-                if wait > 0 {
+                if case .string("rate")? = message.properties.headers[JobMessages.deferredHeader] { rateLeases.returned(webhookID) }
+                if !takeRateToken(webhookID, perMinute: perMinute, now: nowSeconds) {
                     stats.rateLimited += 1
-                    let seconds = RateLimitDelay.bucket(for: wait)
-                    later(message, job: job, webhookID: webhookID, seconds: seconds, postpone: true)
+                    // About three seconds' worth wait here: enough to bridge the delay queues' steps.
+                    if rateHeld[webhookID, default: []].count < 3 * RateLeases.leaseSize(perMinute: perMinute) + 2, heldCount < maxHeld {
+                        rateHeld[webhookID, default: []].append(message)
+                        heldCount += 1
+                    } else {
+                        let wait = rateLeases.wait(webhookID, perMinute: perMinute, alsoAhead: rateHeld[webhookID, default: []].count)
+                        later(message, job: job, webhookID: webhookID, seconds: wait, postpone: true, reason: "rate")
+                    }
                     continue
                 }
             }
@@ -557,9 +609,10 @@ final class WorkerSession {
     }
 
     /// The same job again after `seconds`, through a delay queue; unclaimed, so no attempt is used.
-    private func later(_ message: AMQPDelivery, job: DeliveryJob, webhookID: String, seconds: Int, postpone: Bool) {
+    private func later(_ message: AMQPDelivery, job: DeliveryJob, webhookID: String, seconds: Int, postpone: Bool, reason: String? = nil) {
         let ticket = JobTicket(deliveryID: job.deliveryID, webhookID: webhookID, attempt: job.attempt)
-        enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation, message: messages.job(ticket, delaySeconds: seconds),
+        enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation,
+                        message: messages.job(ticket, delaySeconds: seconds, deferred: reason),
                         delaySeconds: seconds, replacesJob: true, postpone: postpone ? (job.deliveryID, seconds) : nil))
     }
 
@@ -715,11 +768,6 @@ struct Reconnect {
 }
 
 
-/// Rate-limited jobs wait in one of a few delay queues, the shortest that covers the wait.
-enum RateLimitDelay {
-    static let buckets = [1, 5, 15, 60]
-    static func bucket(for seconds: Double) -> Int { buckets.first { Double($0) >= seconds } ?? 60 }
-}
 
 extension HTTPError.Code {
     var transportFailure: AttemptClassifier.TransportFailure {

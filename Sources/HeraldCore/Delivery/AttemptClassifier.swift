@@ -32,27 +32,46 @@ public enum AttemptClassifier {
     }
 }
 
-/// A token bucket per webhook for "requests per minute": bursts up to one second's worth (at
-/// least one request), then the configured pace. `wait` says how long until the next request may go.
-public struct RateLimiter: Sendable {
-    struct Bucket { var tokens: Double; var updated: Double }
-    private var buckets: [String: Bucket] = [:]
+/// A worker's side of the rate limits shared by every worker (token buckets in PostgreSQL): the
+/// tokens it leased for each webhook (good for one second), and how many of its jobs wait for
+/// tokens, so a backlog is spread over the time the limit needs instead of returning every second.
+public struct RateLeases: Sendable {
+    struct Lease: Sendable { var tokens: Int; var expires: Double }
+    private var leases: [String: Lease] = [:]
+    private var waiting: [String: Int] = [:]
 
     public init() {}
 
-    /// Takes a token if one is there (returns 0), else returns the seconds to wait.
-    public mutating func take(key: String, perMinute: Int, now: Double) -> Double {
-        let rate = Double(perMinute) / 60
-        let capacity = max(1, rate)
-        var bucket = buckets[key] ?? Bucket(tokens: capacity, updated: now)
-        bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens >= 1 {
-            bucket.tokens -= 1
-            buckets[key] = bucket
-            return 0
-        }
-        buckets[key] = bucket
-        return (1 - bucket.tokens) / rate
+    /// About a second of tokens: what one lease asks for.
+    public static func leaseSize(perMinute: Int) -> Int { max(1, Int((Double(perMinute) / 60).rounded(.up))) }
+
+    /// Takes a leased token if one is left and still valid.
+    public mutating func take(_ key: String, now: Double) -> Bool {
+        guard var lease = leases[key], lease.expires > now, lease.tokens > 0 else { return false }
+        lease.tokens -= 1
+        leases[key] = lease
+        return true
+    }
+
+    /// Tokens the shared bucket granted, valid for one second.
+    public mutating func granted(_ key: String, tokens: Int, now: Double) {
+        leases[key] = Lease(tokens: tokens, expires: now + 1)
+    }
+
+    /// A job goes to wait for tokens: seconds until it should come back (a delay queue's length),
+    /// later the more of this webhook's jobs already wait (`alsoAhead`: jobs held here). It comes
+    /// back a little early rather than late (the longest delay queue within the wait), so tokens
+    /// are never left unused while jobs sit in a queue.
+    public mutating func wait(_ key: String, perMinute: Int, alsoAhead: Int = 0) -> Int {
+        let ahead = waiting[key, default: 0] + alsoAhead
+        waiting[key] = waiting[key, default: 0] + 1
+        let seconds = Int(Double(ahead + 1) / (Double(perMinute) / 60))
+        return DelayBuckets.within(max(1, min(seconds, 3600)))
+    }
+
+    /// A job that waited for tokens is back.
+    public mutating func returned(_ key: String) {
+        let left = waiting[key, default: 0] - 1
+        waiting[key] = left > 0 ? left : nil
     }
 }

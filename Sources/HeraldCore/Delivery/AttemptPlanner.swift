@@ -102,6 +102,8 @@ public struct AttemptPlanner: Sendable {
 /// Jobs that wait (deferred, or a Retry-After) go through one of a few delay queues: the shortest
 /// that covers the wait, so there are never more than these queues.
 public enum DelayBuckets {
-    public static let seconds = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600]
+    public static let seconds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600]
     public static func covering(_ wait: Int) -> Int { seconds.first { $0 >= wait } ?? wait }
+    /// The longest delay queue not longer than `wait` (at least the shortest).
+    public static func within(_ wait: Int) -> Int { seconds.last { $0 <= wait } ?? seconds[0] }
 }

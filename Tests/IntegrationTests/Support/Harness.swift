@@ -2,6 +2,7 @@ import AMQP
 import CurlClient
 import Foundation
 import Herald
+import HeraldCore
 import HeraldTestSupport
 import Logging
 import PostgresClient
@@ -140,7 +141,7 @@ final class Harness: @unchecked Sendable {
         if let amqp = try? AMQPConnection(AMQPConfiguration(url: Harness.amqpURL)) {
             let names = configuration.topology
             for queue in [names.routerQueue, names.deliverQueue, names.deadQueue, names.invalidQueue] { try? amqp.deleteQueue(queue) }
-            for delay in [1, 2, 3, 5, 15, 60] { try? amqp.deleteQueue(names.retryQueue(delaySeconds: delay)) }
+            for delay in DelayBuckets.seconds { try? amqp.deleteQueue(names.retryQueue(delaySeconds: delay)) }
             amqp.close()
         }
     }
