@@ -8,10 +8,15 @@
 The suite starts ITS OWN RabbitMQ and PostgreSQL (deploy/services.sh with HERALD_STATE_DIR=.state/faults,
 ports 5682/5442, node faults@localhost) and an nginx sink (port 9300) that logs `$http_webhook_id $status`
 per request. Each scenario gets a fresh database and purged queues (prefix `faults.`), one router, two
-workers and one webhook (tenant acme, order.*), checks the pipeline end to end with one canary event,
-publishes events with `herald-producer generate`, injects one fault a few seconds in, then watches until
-every delivery row is final and the sink's count of delivered webhook-ids stops growing (or a timeout after
-the fault cleared). A process of ours that exits on its own is noted and restarted, as a supervisor would.
+workers and one webhook (tenant acme, order.*, short retries covering ~50 s) whose endpoint answers after
+200 ms (/busy: faults meet deliveries in flight; --path /ok for an instant one), checks the pipeline end to
+end with canary events (tenant `canary`, counted apart), publishes events with `herald-producer generate`,
+injects one fault a few seconds in, then watches until every delivery row is final, every confirmed event is
+recorded and nothing moves (or a timeout after the fault cleared). Router kills are timed on the database:
+right after the router commits a batch, before its jobs are confirmed (the window DESIGN.md names). A process
+of ours that exits on its own is noted and restarted, as a supervisor would. A producer run that fails (broker
+faults) is reported; the rest of its events are published by a second run with another seed, and everything
+PostgreSQL recorded counts as expected too (the producer's own confirmed count is a lower bound then).
 
 Per scenario: published (confirmed events, counting the canary), delivered (distinct webhook-ids answered
 2xx), lost (events x webhooks - delivered), duplicates (2xx requests beyond the first per id), duplicates
@@ -269,9 +274,11 @@ class Sink:
             time.sleep(0.1)
         raise RuntimeError("nginx sink did not start (is nginx-light with libnginx-mod-http-echo installed?)")
 
-    def stop(self):
+    def stop(self, graceful=False):
+        """graceful (SIGQUIT): listeners close at once, requests already taken are answered and logged, then nginx
+        exits. (A fast stop can send a response it never logs, which would count as a lost delivery.)"""
         if self.p and self.p.poll() is None:
-            self.p.terminate()
+            self.p.send_signal(signal.SIGQUIT if graceful else signal.SIGTERM)
             try:
                 self.p.wait(10)
             except subprocess.TimeoutExpired:
@@ -490,7 +497,7 @@ class Run:
                     c = self.confirmed(rec)
                     text = open(rec["err"]).read().replace("\r", "\n")
                     err = re.findall(r"Error: (.*)", text)
-                    why = (err[-1] if err else (text.strip().splitlines() or ["no message"])[-1])[:120]
+                    why = (err[-1] if err else (text.strip().splitlines() or ["no message"])[-1])[:200]
                     self.note(f"{rec['name']} exited {rc} after ~{c}/{rec['count']} confirmed ({why}); "
                               f"the rest published by a second run")
                     if rec["seed"] < 1000:   # only once
@@ -564,6 +571,20 @@ class Run:
         recovery = None
         if completed and lost == 0 and nonfinal == 0 and outbox_left == 0 and self.t_cleared:
             recovery = round(max(0.0, last - self.t_cleared), 1)
+        # Evidence for whoever reads a failure: some undelivered or unfinished deliveries, as PostgreSQL has them.
+        delivered_set = set(delivered_ids)
+        sample = []
+        for r in psql(f"""SELECT d.id, d.state, d.attempts, coalesce(d.last_status::text, ''), coalesce(left(d.last_error, 100), ''),
+                                 coalesce((SELECT string_agg(a.attempt || ':' || coalesce(a.status_code::text, '-') || ':' || a.worker
+                                                             || '@' || to_char(a.started_at, 'HH24:MI:SS.MS'), ' ' ORDER BY a.attempt)
+                                           FROM delivery_attempts a WHERE a.delivery_id = d.id), '')
+                          FROM deliveries d WHERE d.tenant_id = 'acme' ORDER BY d.state NOT IN {FINAL} DESC, d.id""").splitlines():
+            f = r.split("|")
+            if f[0] not in delivered_set or f[1] not in ("succeeded", "failed", "cancelled"):
+                sample.append({"id": f[0], "state": f[1], "attempts": int(f[2]), "last_status": f[3], "last_error": f[4],
+                               "attempt_rows": f[5], "sink_requests": per_id.get(f[0], [0, 0])[1]})
+                if len(sample) >= 10:
+                    break
         ok = (lost == 0 and nonfinal == 0 and outbox_left == 0 and recovery is not None and recovery <= RECOVERY_LIMIT_S
               and recorded == len(dup_ids))
         return {
@@ -577,7 +598,7 @@ class Run:
             "fault_s": round(self.t_cleared - self.t_fault, 1) if self.t_fault and self.t_cleared else None,
             "producers": [{"name": r["name"], "seed": r["seed"], "count": r["count"], "rc": r["rc"],
                            "killed_by_suite": r["intentional"], "confirmed": self.confirmed(r)} for r in self.producers],
-            "notes": self.notes + self.procs.notes, "pass": ok,
+            "notes": self.notes + self.procs.notes, "sample": sample, "pass": ok,
         }
 
 
@@ -669,7 +690,7 @@ def pg_immediate(run):
 
 def sink_down(run):
     run.fault_started()
-    run.sink.stop()
+    run.sink.stop(graceful=True)
     run.sleep(20)
     run.sink.start()
     run.fault_cleared()
@@ -859,7 +880,8 @@ def main():
                     log(f"services.sh up after the error: {e2}")
             r["wall_s"] = round(time.time() - t, 1)
             results.append(r)
-            log(f"{key}: {'PASS' if r['pass'] else 'FAIL'} {json.dumps({k: v for k, v in r.items() if k not in ('states', 'producers')})}")
+            log(f"{key}: {'PASS' if r['pass'] else 'FAIL'} "
+                f"{json.dumps({k: v for k, v in r.items() if k not in ('states', 'producers', 'sample')})}")
     except (KeyboardInterrupt, Interrupted):
         log("interrupted: cleaning up")
         results.append({"key": "interrupted", "fault": "interrupted", "error": "interrupted", "pass": False})
