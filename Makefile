@@ -6,7 +6,7 @@ BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 export HERALD_DATABASE_URL ?= postgres://herald:herald@127.0.0.1:5432/herald
 export HERALD_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
 
-.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench clean-state
+.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench faults clean-state
 
 all: build
 
@@ -32,12 +32,18 @@ migrate: build
 	$(BIN)/heraldctl migrate
 
 ## Every test: unit tests, wrapper tests against the real servers, pipeline integration tests.
-## Tests that restart the broker run on their own afterwards, so they disturb no other test.
+## Tests that restart the broker run on their own afterwards, so they disturb no other test; then
+## the short form of the fault-injection suite (its own servers; kill -9, broker and database faults).
 test: setup
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build --skip BrokerRestart
 	swift test --skip-build --filter BrokerRestart
 	python3 deploy/check_compose.py --bin "$$(swift build --show-bin-path)"
+	HERALD_DEVELOPMENT=true python3 deploy/faults.py --quick --bin "$$(swift build --show-bin-path)"
+
+## The full fault-injection suite: 20,000 events at 1,000/s per fault, release build (docs/RELIABILITY.md).
+faults: setup build-release
+	HERALD_DEVELOPMENT=true python3 deploy/faults.py --bin "$$(swift build -c release --show-bin-path)"
 
 demo: setup build-release
 	@CONFIG=release deploy/demo.sh

@@ -13,6 +13,7 @@ behaves according to the request path, so one receiver can play many endpoints:
     /big/<bytes>/...        200 with a body of <bytes> bytes
     /nul/...                200 with a body holding a NUL byte (a hostile receiver)
     /retry-after/<s>/<n>/...  429 with `Retry-After: <s>` for the first n attempts of each webhook-id, then 200
+    /down-until/<unix>/...  503 until that Unix time, then 200 (an endpoint that is down for a while)
     /token                  an OAuth 2.0 token endpoint: {"access_token": "tok-<n>", "expires_in": 3600}
 
 Control endpoints (not recorded):
@@ -87,6 +88,8 @@ async def behave(state, path, headers):
     attempt = state.attempts.get((path, msg_id), 0) + 1
     state.attempts[(path, msg_id)] = attempt
     try:
+        if kind == "down-until" and len(parts) > 1:
+            return 503 if time.time() < float(parts[1]) else 200
         if kind == "retry-after" and len(parts) > 2:
             return 429 if attempt <= int(parts[2]) else 200
         if kind == "fail" and len(parts) > 1:

@@ -156,7 +156,15 @@ public final class PostgresConnection {
         var results: [PostgresRows] = []
         var firstError: PostgresError?
         var index = 0
+        let deadline = ContinuousClock.now + PostgresConnection.pipelineResultTimeout
         while true {
+            // Never block inside libpq: a server that dies while a pipeline is out can leave
+            // PQgetResult waiting forever (seen with an immediate shutdown). Wait on the socket with
+            // a deadline instead, and take a closed connection for what it is.
+            if let lost = waitForInput(connection, until: deadline) {
+                firstError = firstError ?? lost
+                break
+            }
             guard let result = PQgetResult(connection) else {
                 // End of one statement's results.
                 index += 1
@@ -183,12 +191,37 @@ public final class PostgresConnection {
             }
             PQclear(result)
         }
+        if let firstError, firstError.code == .timeout || firstError.code == .connectionLost || PQstatus(connection) != CONNECTION_OK {
+            // Mid-pipeline on a connection that is gone or silent: it cannot be used again.
+            close()
+            throw PostgresError(code: .connectionLost, message: firstError.message, query: firstError.query)
+        }
         _ = PQexitPipelineMode(connection)
         if let firstError {
             if PQtransactionStatus(connection) != PQTRANS_IDLE { _ = try? query("ROLLBACK") }
             throw firstError
         }
         return results
+    }
+
+    /// How long a pipeline may wait for its results before the connection is taken for lost.
+    public static let pipelineResultTimeout = Duration.seconds(120)
+
+    /// Reads until PQgetResult would not block; an error when the connection closed or the deadline passed.
+    private func waitForInput(_ connection: OpaquePointer, until deadline: ContinuousClock.Instant) -> PostgresError? {
+        while PQisBusy(connection) == 1 {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                return PostgresError(code: .timeout, message: "no answer from the server within \(PostgresConnection.pipelineResultTimeout)")
+            }
+            var fds = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+            let ms = Int32(min(1000, max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
+            _ = poll(&fds, 1, ms)
+            if PQconsumeInput(connection) == 0 || PQstatus(connection) != CONNECTION_OK {
+                return lostError(sql: nil)
+            }
+        }
+        return nil
     }
 
     /// COPY … FROM STDIN in text format. Tabs, newlines and backslashes in values are escaped; nil is NULL.

@@ -283,3 +283,32 @@ struct SharedRateLimitTests {
         #expect(try h.count("SELECT count(*) FROM deliveries WHERE attempts = 1") == count, "waiting for a token spent no attempt")
     }
 }
+
+@Suite("Circuit breaker")
+struct CircuitBreakerDeliveryTests {
+    @Test("an endpoint down for a while costs a handful of requests, not hundreds; everything is delivered after it recovers")
+    func breakerBoundsRequests() throws {
+        let h = try Harness("circuit")
+        let downUntil = Date().timeIntervalSince1970 + 10
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Down", "url": "\#(h.receiver.baseURL)/down-until/\#(downUntil)/x", "events": ["order.created"],
+             "retry": {"max_retries": 40, "backoff": "fixed", "intervals_s": [1]}}
+            """#)
+        try h.startRouter()
+        for _ in 0..<2 {   // two workers share the circuit
+            try h.startWorker {
+                $0.reconcile = false
+                $0.circuit = CircuitPolicy(windowSeconds: 5, minRequests: 5, failureRatio: 0.5, cooldownSeconds: 2, maxCooldownSeconds: 4)
+            }
+        }
+        try h.publish((0..<50).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("all fifty delivered after the endpoint is back", timeout: .seconds(60)) {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 50
+        }
+        let requests = try h.receiver.requests()
+        let duringOutage = requests.filter { $0.at < downUntil }.count
+        #expect(duringOutage <= 70, "the breaker held requests to a down endpoint to \(duringOutage) (without it: ~500)")
+        #expect((requests.map(\.at).max() ?? 0) - downUntil < 8, "delivered within seconds of the endpoint's return")
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE attempts > 20") == 0, "waiting for the circuit spent no attempts")
+    }
+}

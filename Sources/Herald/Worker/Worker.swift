@@ -105,6 +105,11 @@ final class WorkerSession {
     var rateHeld: [String: [AMQPDelivery]] = [:]
     var heldCount = 0
     var nextLeaseAt: [String: Double] = [:]
+    /// Circuits that are not closed, as last read (every second) or changed here.
+    var circuits: [String: CircuitState] = [:]
+    var circuitCounts: [String: (successes: Int, failures: Int)] = [:]
+    var lastCircuitRefresh = ContinuousClock.now - .seconds(10)
+    var lastCircuitReport = ContinuousClock.now
     var maxHeld: Int { max(configuration.flushBatch / 2, configuration.maxInFlightPerWebhook * 2) }
     var nextRequestID: UInt64 = 1
     var pending: [Pending] = []
@@ -160,6 +165,7 @@ final class WorkerSession {
                     logger.info("webhooks reloaded", metadata: ["webhooks": "\(webhooks.count)"])
                 }
             }
+            refreshCircuits()
             takeJobs(stats: &stats)
             // Drive transfers; wake up early when the broker has something for us.
             if curl.inFlight > 0 {   // deliveries, and notifications that are not deliveries
@@ -296,6 +302,82 @@ final class WorkerSession {
         if !ready.isEmpty { start(ready, rateApproved: true, stats: &stats) }
     }
 
+    // MARK: circuits
+
+    /// Seconds a job for this webhook must wait for its endpoint's circuit, or nil to go now.
+    private func circuitWait(_ webhook: Webhook, now: Int64) -> Int? {
+        let key = webhook.endpointKey
+        guard var state = circuits[key] else { return nil }
+        switch state.admission(now: now) {
+        case .send:
+            return nil
+        case .wait(let until):
+            return DelayBuckets.covering(Int((until - now + 999) / 1000))
+        case .probe:
+            let probeSeconds = (webhook.connectTimeoutMilliseconds + webhook.responseTimeoutMilliseconds) / 1000 + 5
+            guard let database else { return 1 }
+            do {
+                let mine = try CircuitStore(connection: database).claimProbe(endpoint: key, now: now, probeSeconds: probeSeconds)
+                state.startProbe(now: now, probeSeconds: mine ? probeSeconds : 2)
+                circuits[key] = state
+                if mine { logger.info("circuit half-open: sending one probe", metadata: ["endpoint": "\(key)"]) }
+                return mine ? nil : 2
+            } catch {
+                databaseLost(error)
+                return 1
+            }
+        }
+    }
+
+    /// Answers count for the endpoint's circuit: failures are transport failures, 5xx and 429.
+    private func countForCircuit(_ webhook: Webhook, observation: AttemptObservation, succeeded: Bool) {
+        let failed: Bool
+        switch observation {
+        case .response(let status, _): failed = status >= 500 || status == 429
+        case .transportFailure(let failure, _): failed = failure != .blockedAddress && failure != .invalidRequest
+        case .notSent: return
+        }
+        guard succeeded || failed else { return }
+        var count = circuitCounts[webhook.endpointKey] ?? (0, 0)
+        if failed { count.failures += 1 } else { count.successes += 1 }
+        circuitCounts[webhook.endpointKey] = count
+    }
+
+    /// Reports this worker's answers to the shared circuits: at once when something failed or a
+    /// circuit is not closed, else once a second (so healthy traffic costs one write a second).
+    private func reportCircuits(stats: inout WorkerStats) {
+        guard !circuitCounts.isEmpty, let database else { return }
+        let urgent = circuitCounts.contains { $0.value.failures > 0 || circuits[$0.key] != nil }
+        guard urgent || ContinuousClock.now - lastCircuitReport > .seconds(1) else { return }
+        do {
+            let now = Timestamp.nowUnixMilliseconds()
+            let opened = try CircuitStore(connection: database).report(circuitCounts, now: now, policy: configuration.circuit)
+            for key in circuitCounts.keys where circuits[key]?.phase == .halfOpen {
+                circuits[key] = nil   // the probe answered: the next refresh says how it went
+            }
+            circuitCounts.removeAll()
+            lastCircuitReport = .now
+            lastCircuitRefresh = .now - .seconds(10)
+            for key in opened {
+                stats.circuitsOpened += 1
+                logger.error("circuit open: endpoint failing, deliveries to it wait", metadata: ["endpoint": "\(key)"])
+                for webhook in webhooks.values where webhook.endpointKey == key {
+                    notify(webhookID: webhook.id, type: "endpoint.circuit_open", fields: [("endpoint", .string(key))],
+                           reason: "the endpoint failed too often; deliveries wait (no attempt spent) and a probe is sent after the cool-down")
+                }
+            }
+        } catch {
+            databaseLost(error)
+        }
+    }
+
+    /// Reads the circuits that are not closed, once a second.
+    private func refreshCircuits() {
+        guard let database, ContinuousClock.now - lastCircuitRefresh > .seconds(1) else { return }
+        lastCircuitRefresh = .now
+        do { circuits = try CircuitStore(connection: database).notClosed() } catch { databaseLost(error) }
+    }
+
     /// Held jobs go back to the queue (stopping), or are forgotten (their channel is gone: the
     /// broker redelivers them).
     private func releaseHeld(requeue: Bool) {
@@ -339,6 +421,14 @@ final class WorkerSession {
                 stats.invalid += 1
                 logger.warning("invalid delivery job parked", metadata: ["reason": "\(error)"])
                 park(message, in: topology.names.invalidQueue, reason: error.description)
+                continue
+            }
+            // The endpoint's circuit is open: the job waits (unclaimed, no attempt spent) until its
+            // cool-down ends; then one worker sends one probe.
+            if let webhookID = JobMessages.webhookID(of: message.properties), let webhook = webhooks[webhookID],
+               let wait = circuitWait(webhook, now: Timestamp.nowUnixMilliseconds()) {
+                stats.circuitWaits += 1
+                later(message, job: job, webhookID: webhookID, seconds: wait, postpone: true, reason: "circuit")
                 continue
             }
             // The webhook holds its share of the slots: the job waits, unclaimed, so one slow endpoint
@@ -522,6 +612,7 @@ final class WorkerSession {
             outcome.disableWebhook = reason
             webhooks[webhook.id]?.status = .disabled   // at once: nothing more goes to a gone endpoint
         }
+        countForCircuit(webhook, observation: observation, succeeded: plan.succeeded)
         var item = Pending(deliveryTag: tag, generation: generation)
         let ticket = JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt)
         let metadata: Logger.Metadata = ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "attempt": "\(delivery.attempt)",
@@ -666,6 +757,7 @@ final class WorkerSession {
                 return
             }
         }
+        reportCircuits(stats: &stats)
         // 2. RabbitMQ: retries, dead letters, parked and deferred jobs, confirmed; then the acks.
         guard let amqp else { return }
         let current = generation
@@ -793,6 +885,8 @@ struct WorkerStats {
     var interrupted = 0
     var waitingForToken = 0
     var atWebhookCap = 0
+    var circuitWaits = 0
+    var circuitsOpened = 0
     var invalid = 0
     var rateLimited = 0
     var paused = 0
@@ -809,7 +903,7 @@ struct WorkerStats {
         logger.info("worker progress", metadata: [
             "succeeded": "\(succeeded)", "retried": "\(retried)", "failed": "\(failed)", "duplicates_dropped": "\(duplicates)",
             "deferred_held_elsewhere": "\(deferred)", "interrupted": "\(interrupted)", "at_webhook_cap": "\(atWebhookCap)",
-            "waiting_for_token": "\(waitingForToken)",
+            "waiting_for_token": "\(waitingForToken)", "circuit_waits": "\(circuitWaits)",
             "rate_limited": "\(rateLimited)", "invalid": "\(invalid)", "in_flight": "\(inFlight)",
             "attempts_per_s": "\(seconds > 0 ? Int(Double(done - lastDone) / seconds) : 0)",
         ])

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 public struct WorkerConfiguration: Sendable {
     public var base: HeraldConfiguration
@@ -9,6 +10,8 @@ public struct WorkerConfiguration: Sendable {
     /// never hold more than `concurrency - maxInFlightPerWebhook` slots (default: a tenth of
     /// `concurrency`, at least 4).
     public var maxInFlightPerWebhook: Int
+    /// When an endpoint counts as down and how long it is left alone (shared by every worker).
+    public var circuit: CircuitPolicy
     /// The longest `Retry-After` honoured (longer ones are cut to this).
     public var maxRetryAfterSeconds: Int
     /// Outcomes are written and acked in batches of this size, or after `flushInterval`.
@@ -30,6 +33,12 @@ public struct WorkerConfiguration: Sendable {
         concurrency = try HeraldConfiguration.int(environment, "HERALD_WORKER_CONCURRENCY", default: 100, range: 1...10_000)
         maxInFlightPerWebhook = try HeraldConfiguration.int(environment, "HERALD_WORKER_MAX_IN_FLIGHT_PER_WEBHOOK",
                                                             default: max(4, concurrency / 10), range: 1...10_000)
+        circuit = CircuitPolicy(
+            windowSeconds: try HeraldConfiguration.int(environment, "HERALD_CIRCUIT_WINDOW_S", default: 30, range: 1...3600),
+            minRequests: try HeraldConfiguration.int(environment, "HERALD_CIRCUIT_MIN_REQUESTS", default: 20, range: 1...100_000),
+            failureRatio: Double(try HeraldConfiguration.int(environment, "HERALD_CIRCUIT_FAILURE_PERCENT", default: 50, range: 1...100)) / 100,
+            cooldownSeconds: try HeraldConfiguration.int(environment, "HERALD_CIRCUIT_COOLDOWN_S", default: 5, range: 1...3600),
+            maxCooldownSeconds: try HeraldConfiguration.int(environment, "HERALD_CIRCUIT_MAX_COOLDOWN_S", default: 30, range: 1...86_400))
         maxRetryAfterSeconds = try HeraldConfiguration.int(environment, "HERALD_MAX_RETRY_AFTER_S", default: 3600, range: 1...86_400)
         flushBatch = try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_BATCH", default: 500, range: 1...10_000)
         flushInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_MS", default: 10, range: 1...5000))

@@ -15,7 +15,7 @@ public struct CircuitPolicy: Sendable, Equatable {
     public var maxCooldownSeconds: Int
 
     public init(windowSeconds: Int = 30, minRequests: Int = 20, failureRatio: Double = 0.5,
-                cooldownSeconds: Int = 15, maxCooldownSeconds: Int = 300) {
+                cooldownSeconds: Int = 5, maxCooldownSeconds: Int = 30) {
         self.windowSeconds = windowSeconds
         self.minRequests = minRequests
         self.failureRatio = failureRatio
@@ -87,7 +87,9 @@ public struct CircuitState: Sendable, Equatable {
         switch phase {
         case .closed: .send
         case .open: now >= openUntil ? .probe : .wait(untilMilliseconds: openUntil)
-        case .halfOpen: now >= openUntil ? .probe : .wait(untilMilliseconds: openUntil)   // a probe that never reported expires
+        // While the probe is out, look again every two seconds (its answer closes or reopens the
+        // circuit); a probe that never reported expires at `openUntil`.
+        case .halfOpen: now >= openUntil ? .probe : .wait(untilMilliseconds: min(openUntil, now + 2000))
         }
     }
 
