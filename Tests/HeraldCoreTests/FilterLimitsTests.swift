@@ -74,6 +74,16 @@ struct FilterLimitsTests {
         #expect(mixed.column == limit / 2 * 5 + 1, "the 33rd level is the NOT after 16 'NOT ('")
     }
 
+    @Test("nested lists are refused before the parser recurses into them (16,000 '[' overflowed the stack)")
+    func nestedLists() throws {
+        let source = "a IN " + String(repeating: "[1, ", count: 4_000)
+        #expect(source.utf8.count <= FilterLimits.maxSourceBytes)
+        let refused = try #require(filterError(source))
+        #expect(refused.message == "lists cannot be nested")
+        #expect(refused.column == 10, "the second '['")
+        #expect(filterError("a IN " + String(repeating: "[", count: 16_000))?.message == "lists cannot be nested")
+    }
+
     /// 32 levels of nesting, 256 predicates and exactly 16 KiB.
     static func filterAtEveryLimit() -> String {
         let depth = FilterLimits.maxNestingDepth

@@ -128,20 +128,29 @@ struct FilterParser {
 
     static let keywords: Set<String> = ["and", "or", "not", "in", "contains", "starts_with", "exists", "true", "false", "null"]
 
+    // The recursion runs parseOr → parseAnd → parseUnary → parsePrimary → parseOr once per '(' and
+    // parseUnary once per NOT. These functions stay small (predicates and error messages are built
+    // in functions off that path), so that 32 levels need little stack even in a debug build.
     mutating func parsePrimary() throws(FilterParseError) -> FilterNode {
+        guard current.token == .lparen else { return try parsePredicate() }
+        let open = current.column
+        try enterNesting(at: open, "'('")
+        position += 1
+        let node = try parseOr()
+        guard current.token == .rparen else { throw unclosedParenthesis(openedAt: open) }
+        position += 1
+        depth -= 1
+        return node
+    }
+
+    func unclosedParenthesis(openedAt column: Int) -> FilterParseError {
+        FilterParseError(column: current.column, message: "expected ')' to close the '(' at column \(column), "
+                             + "found \(describe(current.token))")
+    }
+
+    /// `path op value`, `path IN [...]`, `path exists`, …
+    mutating func parsePredicate() throws(FilterParseError) -> FilterNode {
         let start = current
-        if start.token == .lparen {
-            try enterNesting(at: start.column, "'('")
-            position += 1
-            let node = try parseOr()
-            guard current.token == .rparen else {
-                throw FilterParseError(column: current.column, message: "expected ')' to close the '(' at column "
-                    + "\(start.column), found \(describe(current.token))")
-            }
-            position += 1
-            depth -= 1
-            return node
-        }
         guard case .word(let text) = start.token, !FilterParser.keywords.contains(text.lowercased()) else {
             throw FilterParseError(column: start.column,
                                    message: "expected a field path such as order.total, found \(describe(start.token))")
@@ -238,8 +247,11 @@ struct FilterParser {
             var items: [FilterLiteral] = []
             if current.token == .rbracket { position += 1; return .list(items) }
             while true {
+                // Refused before recursing: `[[[[…` must not nest calls (it used to, once per '[').
+                guard current.token != .lbracket else {
+                    throw FilterParseError(column: current.column, message: "lists cannot be nested")
+                }
                 let item = try parseValue(after: items.isEmpty ? "'['" : "','", at: current.column)
-                if case .list = item { throw FilterParseError(column: current.column, message: "lists cannot be nested") }
                 items.append(item)
                 if current.token == .comma { position += 1; continue }
                 if current.token == .rbracket { position += 1; break }
