@@ -10,11 +10,12 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible, Equatabl
 
 /// Bounds on parsed JSON.
 public enum JSONLimits {
-    /// The deepest nesting of arrays and objects the parser accepts. Every walk over a parsed value
-    /// recurses once per level: the parser, `write(to:)`, `prettySerialized()`, `==`, template
-    /// rendering and freeing the value itself. 128 levels keep all of them well inside the 512 KiB
-    /// stack of a secondary thread, even in a debug build (where the parser alone needs ~2.9 KiB per
-    /// object level, so 512 levels overflowed such a stack). Real events nest a few levels deep.
+    /// The deepest nesting of arrays and objects the parser accepts. The parser itself does not
+    /// recurse, but everything that walks a parsed value does, once per level: `write(to:)`,
+    /// `prettySerialized()`, `==`, template rendering and freeing the value. Measured in a debug
+    /// build on a thread with a 512 KiB stack, `==` on objects and `prettySerialized()` overflowed
+    /// between 256 and 384 levels, so the former limit of 512 was a crash, not a limit; at 128 the
+    /// deepest walk needs under half of such a stack. Real events nest a few levels deep.
     public static let maxNestingDepth = 128
 }
 
@@ -69,18 +70,109 @@ struct JSONParser {
         }
     }
 
+    /// An array or object being parsed: its elements so far, and for an object the key of the
+    /// member whose value comes next.
+    struct OpenContainer {
+        var isObject: Bool
+        var items: [JSONValue] = []
+        var pairs: [(String, JSONValue)] = []
+        var key = ""
+    }
+
+    /// Parses one value. Arrays and objects are kept on an explicit stack instead of recursion, so
+    /// the parser's own stack use does not grow with nesting; `JSONLimits.maxNestingDepth` bounds
+    /// that stack and the recursion of everything that walks the value later.
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
-        guard index < bytes.count else { throw error("unexpected end of input, expected a value") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw error("unexpected character '\(printable(bytes[index]))', expected a value")
+        var open: [OpenContainer] = []
+        while true {
+            var value: JSONValue
+            guard index < bytes.count else { throw error("unexpected end of input, expected a value") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                try enterNesting()
+                index += 1
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "}") else {
+                    var object = OpenContainer(isObject: true)
+                    object.key = try parseKey()
+                    open.append(object)
+                    continue
+                }
+                index += 1
+                depth -= 1
+                value = .object(JSONObject())
+            case UInt8(ascii: "["):
+                try enterNesting()
+                index += 1
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "]") else {
+                    open.append(OpenContainer(isObject: false))
+                    continue
+                }
+                index += 1
+                depth -= 1
+                value = .array([])
+            case UInt8(ascii: "\""): value = .string(try parseString())
+            case UInt8(ascii: "t"): try literal("true"); value = .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); value = .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); value = .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): value = .number(try parseNumber())
+            default: throw unexpectedCharacter()
+            }
+            // Add the value to the innermost open container; close every container that ends here.
+            while true {
+                guard !open.isEmpty else { return value }
+                let last = open.count - 1
+                skipWhitespace()
+                if open[last].isObject {
+                    open[last].pairs.append((open[last].key, value))
+                    guard index < bytes.count else { throw error("unexpected end of input, expected ',' or '}'") }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        open[last].key = try parseKey()
+                        break
+                    }
+                    guard bytes[index] == UInt8(ascii: "}") else {
+                        throw error("expected ',' or '}' after an object member")
+                    }
+                    value = .object(JSONObject(open.removeLast().pairs))
+                } else {
+                    open[last].items.append(value)
+                    guard index < bytes.count else { throw error("unexpected end of input, expected ',' or ']'") }
+                    if bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        skipWhitespace()
+                        break
+                    }
+                    guard bytes[index] == UInt8(ascii: "]") else {
+                        throw error("expected ',' or ']' after an array element")
+                    }
+                    value = .array(open.removeLast().items)
+                }
+                index += 1
+                depth -= 1
+            }
         }
+    }
+
+    /// `"key":` of an object member and the whitespace around it, up to the member's value.
+    mutating func parseKey() throws(JSONParseError) -> String {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+            throw error("expected a string key in the object")
+        }
+        let key = try parseString()
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+            throw error("expected ':' after the object key")
+        }
+        index += 1
+        skipWhitespace()
+        return key
+    }
+
+    func unexpectedCharacter() -> JSONParseError {
+        error("unexpected character '\(printable(bytes[index]))', expected a value")
     }
 
     func printable(_ c: UInt8) -> String {
@@ -95,65 +187,12 @@ struct JSONParser {
         index += count
     }
 
-    /// One more level of arrays and objects; refuses nesting past the limit before recursing.
+    /// One more level of arrays and objects; refuses nesting past the limit.
     mutating func enterNesting() throws(JSONParseError) {
         depth += 1
         guard depth <= JSONParser.maxDepth else {
             throw error("nesting deeper than \(JSONParser.maxDepth) levels (JSONLimits.maxNestingDepth)")
         }
-    }
-
-    mutating func parseObject() throws(JSONParseError) -> JSONValue {
-        try enterNesting()
-        index += 1
-        var pairs: [(String, JSONValue)] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return .object(JSONObject(pairs))
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key in the object") }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the object key") }
-            index += 1
-            skipWhitespace()
-            let value = try parseValue()
-            pairs.append((key, value))
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input, expected ',' or '}'") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; break }
-            throw error("expected ',' or '}' after an object member")
-        }
-        depth -= 1
-        return .object(JSONObject(pairs))
-    }
-
-    mutating func parseArray() throws(JSONParseError) -> JSONValue {
-        try enterNesting()
-        index += 1
-        var items: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            depth -= 1
-            return .array(items)
-        }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue())
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input, expected ',' or ']'") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; break }
-            throw error("expected ',' or ']' after an array element")
-        }
-        depth -= 1
-        return .array(items)
     }
 
     mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
