@@ -116,6 +116,8 @@ enum FuzzVerdict: Sendable {
 
 /// Runs `iteration` again and again for `budget`, on a thread with a 512 KiB stack, and reports
 /// the iterations, the slowest one and every failure (as text, with its iteration number).
+/// HERALD_FUZZ_DUMP=/tmp/x writes each input to /tmp/x.<target> before running it, so that the
+/// input that crashed the process is left behind.
 struct FuzzRun: Sendable {
     let target: String
     let seed: UInt64
@@ -148,8 +150,10 @@ struct FuzzRun: Sendable {
             var mutator = Mutator(rng: SplitMix64(seed: seed), samples: samples, tokens: tokenBytes,
                                   nesting: nestingBytes)
             let start = ContinuousClock.now
+            let dump = ProcessInfo.processInfo.environment["HERALD_FUZZ_DUMP"]
             while run.iterations == 0 || (ContinuousClock.now - start) < .seconds(budget) {
                 let input = mutator.next()
+                if let dump { FileManager.default.createFile(atPath: dump + ".\(target)", contents: Data(input)) }
                 let begin = ContinuousClock.now
                 let verdict = iteration(input, &mutator)
                 let took = ContinuousClock.now - begin
