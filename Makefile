@@ -39,6 +39,7 @@ test: setup
 	swift test --skip-build --skip BrokerRestart
 	swift test --skip-build --filter BrokerRestart
 	python3 deploy/check_compose.py --bin "$$(swift build --show-bin-path)"
+	python3 deploy/check_host.py
 	HERALD_DEVELOPMENT=true python3 deploy/faults.py --quick --bin "$$(swift build --show-bin-path)"
 
 ## The full fault-injection suite: 20,000 events at 1,000/s per fault, release build (docs/RELIABILITY.md).

@@ -10,16 +10,24 @@
 #                                faults for deploy/faults.py: the broker application stops (the node
 #                                stays up) or starts again; PostgreSQL stops like a crash, or starts
 #
-# State lives in $HERALD_STATE_DIR (default: <repo>/.state). Ports: HERALD_AMQP_PORT (5672),
-# HERALD_PG_PORT (5432). Database/user/password: herald/herald/herald.
+# State lives in $HERALD_STATE_DIR (default: <repo>/.state); the servers' own data (owned by the
+# postgres and rabbitmq users) in $HERALD_RUNTIME_DIR (default: /var/tmp/herald-<hash of the state
+# dir>), so nothing in or above the repository changes its permissions. Ports: HERALD_AMQP_PORT (5672),
+# HERALD_PG_PORT (5432). Database/user/password: herald/herald/herald (a local development role
+# that may create databases, not a superuser; listening on 127.0.0.1 only).
+#
+# Nothing else on the host changes: a temporary /usr/sbin/policy-rc.d keeps the packages' own init
+# scripts from starting system-wide servers while installing, and is removed again (an existing one
+# is left as it was).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${HERALD_STATE_DIR:-$ROOT/.state}
 AMQP_PORT=${HERALD_AMQP_PORT:-5672}
 PG_PORT=${HERALD_PG_PORT:-5432}
-RMQ_DIR=$STATE/rabbitmq
-PG_DIR=$STATE/postgres
+RUNTIME=${HERALD_RUNTIME_DIR:-/var/tmp/herald-$(printf '%s' "$STATE" | md5sum | cut -c1-12)}
+RMQ_DIR=$RUNTIME/rabbitmq
+PG_DIR=$RUNTIME/postgres
 PG_BIN=""
 RMQ_NODE=${HERALD_RABBITMQ_NODENAME:-herald@localhost}
 
@@ -38,10 +46,18 @@ install_packages() {
     [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    # policy-rc.d keeps the packages' own init scripts from starting system-wide services.
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    # A temporary policy-rc.d keeps the packages' own init scripts from starting system-wide
+    # servers; it is removed when the install ends (an existing one is left untouched).
+    local made_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\n# temporary, from herald deploy/services.sh (removed after the install)\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+      made_policy=1
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
   fi
 }
 
@@ -81,7 +97,6 @@ disk_free_limit.absolute = 200MB
 EOF
   echo '[].' > "$RMQ_DIR/enabled_plugins"
   chown -R rabbitmq:rabbitmq "$RMQ_DIR"
-  chmod o+x "$STATE" 2>/dev/null || true
   log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT"
   # The broker must not inherit our caller's descriptors (a test runner waits for them to close).
   # (exec, not a redirected function call: bash would keep copies of the old descriptors.)
@@ -121,7 +136,6 @@ pg_up() {
   find_pg_bin
   mkdir -p "$PG_DIR"
   chown postgres:postgres "$PG_DIR"
-  chmod o+x "$STATE" "$ROOT" 2>/dev/null || true
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
     log "initialising PostgreSQL cluster in $PG_DIR/data"
     as_user postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust \
@@ -145,7 +159,9 @@ EOF
   fi
   local psql=("$PG_BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
   if [ "$(as_user postgres "${psql[@]}" -c "select 1 from pg_roles where rolname='herald'")" != 1 ]; then
-    as_user postgres "${psql[@]}" -c "create role herald login superuser password 'herald'"
+    as_user postgres "${psql[@]}" -c "create role herald login createdb password 'herald'"
+  else
+    as_user postgres "${psql[@]}" -c "alter role herald nosuperuser createdb" >/dev/null
   fi
   if [ "$(as_user postgres "${psql[@]}" -c "select 1 from pg_database where datname='herald'")" != 1 ]; then
     as_user postgres "${psql[@]}" -c "create database herald owner herald"
@@ -160,13 +176,14 @@ pg_down() {
 cmd=${1:-up}
 case "$cmd" in
   install) install_packages ;;
-  up) install_packages; mkdir -p "$STATE"; pg_up; rmq_up ;;
+  up) install_packages; mkdir -p "$STATE"; mkdir -p -m 755 "$RUNTIME"; pg_up; rmq_up ;;
   down) rmq_down; pg_down ;;
   status)
     if rmq_running; then echo "rabbitmq: running (127.0.0.1:$AMQP_PORT)"; else echo "rabbitmq: stopped"; fi
-    if pg_running; then echo "postgres: running (127.0.0.1:$PG_PORT)"; else echo "postgres: stopped"; fi ;;
+    if pg_running; then echo "postgres: running (127.0.0.1:$PG_PORT)"; else echo "postgres: stopped"; fi
+    echo "data: $RUNTIME" ;;
   restart-rabbitmq) rmq_down; rmq_up ;;
-  reset) rmq_down; pg_down; rm -rf "$STATE" ;;
+  reset) rmq_down; pg_down; rm -rf "$STATE" "$RUNTIME" ;;
   purge-prefix) # delete every queue whose name starts with $2 (exchanges are re-declared idempotently)
     prefix=${2:?prefix}
     rmq_ctl -q list_queues name 2>/dev/null | while read -r q; do
