@@ -165,10 +165,12 @@ def fresh():
     subprocess.run([os.path.join(ROOT, "deploy/services.sh"), "purge-prefix", PREFIX], check=True, capture_output=True)
 
 
-def webhooks(h, count, path, events="order.*"):
+def webhooks(h, count, path, events="order.*", rate_limit=None):
     for i in range(count):
         doc = {"tenant": "acme", "name": f"bench-{i}", "url": f"http://127.0.0.1:{SINK_PORT}{path}/{i}", "events": [events],
                "retry": {"max_retries": 2, "backoff": "fixed", "intervals_s": [1]}, "response_timeout_ms": 30000}
+        if rate_limit:
+            doc["rate_limit_per_minute"] = rate_limit
         f = os.path.join(STATE, "webhook.json")
         json.dump(doc, open(f, "w"))
         h.ctl("webhook", "create", "--json", "--file", f)
@@ -212,10 +214,11 @@ def latency(where=""):
     return {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99}
 
 
-def scenario_pipeline(h, name, events, fanout, payload, rate, concurrency, workers, path="/ok", routers=1, timeout=900):
+def scenario_pipeline(h, name, events, fanout, payload, rate, concurrency, workers, path="/ok", routers=1, timeout=900,
+                      rate_limit=None):
     fresh()
     h.ctl("migrate")
-    webhooks(h, fanout, path)
+    webhooks(h, fanout, path, rate_limit=rate_limit)
     names = []
     for i in range(routers):
         h.start(f"router-{i + 1}", "herald-router")
@@ -302,6 +305,9 @@ def main():
     sink = start_sink()
     plan = {
         "throughput": lambda: scenario_pipeline(h, "1 throughput", 10_000 if q else 100_000, 1, None, 0, 200, 2),
+        # Scenario 1 through the shared rate limiter (a limit far above the pace): its cost per delivery.
+        "ratelimited": lambda: scenario_pipeline(h, "1b throughput, rate-limited webhook", 10_000 if q else 100_000, 1, None, 0, 200, 2,
+                                                 rate_limit=6_000_000),
         "fanout": lambda: scenario_pipeline(h, "2 fan-out x10", 1_000 if q else 10_000, 10, None, 0, 200, 2),
         "latency": lambda: scenario_pipeline(h, "3 latency 500/s", 5_000 if q else 30_000, 1, None, 500, 200, 2),
         "slow": lambda: scenario_pipeline(h, "4 slow sink 1 s", 2_000 if q else 10_000, 1, None, 0, 1000, 1, path="/slow"),
