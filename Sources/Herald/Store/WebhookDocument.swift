@@ -311,8 +311,8 @@ extension WebhookDocument {
 
     private static func checkKeys(_ object: JSONObject, allowed: [String], path: String) throws(WebhookDocumentError) {
         for (key, _) in object where !allowed.contains(key) {
-            let closest = allowed.min { EditDistanceHint.distance($0, key) < EditDistanceHint.distance($1, key) }
-            let hint = closest.map { EditDistanceHint.distance($0, key) <= 3 ? " (did you mean \($0)?)" : "" } ?? ""
+            let closest = allowed.min { EditDistance.between($0, key) < EditDistance.between($1, key) }
+            let hint = closest.map { EditDistance.between($0, key) <= 3 ? " (did you mean \($0)?)" : "" } ?? ""
             throw .document("\(path).\(Quoted.bare(key)): unknown field\(hint)")
         }
     }
@@ -379,21 +379,5 @@ extension WebhookDocument.Authentication {
         if value != nil { value = WebhookDocument.masked }
         if clientSecret != nil { clientSecret = WebhookDocument.masked }
         if secret != nil { secret = WebhookDocument.masked }
-    }
-}
-
-/// "Did you mean" for field names.
-enum EditDistanceHint {
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8), b = Array(b.utf8)
-        var previous = Array(0...b.count)
-        for i in a.indices {
-            var current = [i + 1]
-            for j in b.indices {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a[i] == b[j] ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
