@@ -22,7 +22,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATE=${HERALD_STATE_DIR:-$ROOT/.state}
+STATE=$(realpath -m "${HERALD_STATE_DIR:-$ROOT/.state}")   # absolute: it names the data folder
 AMQP_PORT=${HERALD_AMQP_PORT:-5672}
 PG_PORT=${HERALD_PG_PORT:-5432}
 RUNTIME=${HERALD_RUNTIME_DIR:-/var/tmp/herald-$(printf '%s' "$STATE" | md5sum | cut -c1-12)}
