@@ -59,14 +59,15 @@ struct CircuitBreakerTests {
         #expect(state.phase == .open && state.openUntil == 15_000)
     }
 
-    @Test("one circuit per scheme, host and port")
+    @Test("one circuit per endpoint URL: a broken URL on a shared host stops only itself")
     func endpointKeys() {
         func key(_ url: String) -> String {
             Webhook(id: "w", tenantID: "acme", name: "n", url: url, events: ["order.created"]).endpointKey
         }
-        #expect(key("https://API.partner.com/hooks/a?x=1") == "https://api.partner.com:443")
-        #expect(key("https://api.partner.com:443/other") == "https://api.partner.com:443")
-        #expect(key("http://127.0.0.1:9100/ok/x") == "http://127.0.0.1:9100")
-        #expect(key("http://example.com/x") == "http://example.com:80")
+        #expect(key("https://API.partner.com/hooks/a?x=1") == "https://api.partner.com:443/hooks/a")
+        #expect(key("https://api.partner.com:443/hooks/a?other=2") == "https://api.partner.com:443/hooks/a")
+        #expect(key("https://hooks.chat.example/services/T1/B1/x") != key("https://hooks.chat.example/services/T2/B2/y"))
+        #expect(key("http://127.0.0.1:9100/ok/x") == "http://127.0.0.1:9100/ok/x")
+        #expect(key("http://example.com") == "http://example.com:80/")
     }
 }

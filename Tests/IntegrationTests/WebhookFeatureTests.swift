@@ -294,6 +294,10 @@ struct CircuitBreakerDeliveryTests {
             {"tenant": "acme", "name": "Down", "url": "\#(h.receiver.baseURL)/down-until/\#(downUntil)/x", "events": ["order.created"],
              "retry": {"max_retries": 40, "backoff": "fixed", "intervals_s": [1]}}
             """#)
+        // Another tenant's webhook on the same host: its circuit is its own.
+        _ = try h.createWebhook(#"""
+            {"tenant": "globex", "name": "Healthy", "url": "\#(h.receiver.baseURL)/ok/healthy", "events": ["order.created"]}
+            """#)
         try h.startRouter()
         for _ in 0..<2 {   // two workers share the circuit
             try h.startWorker {
@@ -302,10 +306,15 @@ struct CircuitBreakerDeliveryTests {
             }
         }
         try h.publish((0..<50).map { _ in try Harness.event(data: PipelineTests.order) })
-        try h.waitUntil("all fifty delivered after the endpoint is back", timeout: .seconds(60)) {
-            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 50
+        Thread.sleep(forTimeInterval: 2)   // the circuit of the down endpoint is open by now
+        try h.publish((0..<20).map { _ in try Harness.event(tenant: "globex", data: PipelineTests.order) })
+        try h.waitUntil("the healthy webhook on the same host is served at once", timeout: .seconds(5)) {
+            try h.receiver.requests().filter { $0.path.hasPrefix("/ok/healthy") }.count == 20
         }
-        let requests = try h.receiver.requests()
+        try h.waitUntil("all fifty delivered after the endpoint is back", timeout: .seconds(60)) {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 70
+        }
+        let requests = try h.receiver.requests().filter { $0.path.hasPrefix("/down-until") }
         let duringOutage = requests.filter { $0.at < downUntil }.count
         #expect(duringOutage <= 70, "the breaker held requests to a down endpoint to \(duringOutage) (without it: ~500)")
         #expect((requests.map(\.at).max() ?? 0) - downUntil < 8, "delivered within seconds of the endpoint's return")

@@ -1,4 +1,4 @@
--- One circuit breaker per endpoint (scheme://host:port), shared by every worker.
+-- One circuit breaker per endpoint (its URL without the query), shared by every worker.
 CREATE TABLE endpoint_circuits (
     endpoint        text PRIMARY KEY,
     phase           text NOT NULL DEFAULT 'closed' CHECK (phase IN ('closed', 'open', 'half_open')),

@@ -260,7 +260,7 @@ CREATE TABLE webhook_rate_buckets (
 
 """###),
         Migrator.Migration(version: 5, name: "0005_circuits", sql: ###"""
--- One circuit breaker per endpoint (scheme://host:port), shared by every worker.
+-- One circuit breaker per endpoint (its URL without the query), shared by every worker.
 CREATE TABLE endpoint_circuits (
     endpoint        text PRIMARY KEY,
     phase           text NOT NULL DEFAULT 'closed' CHECK (phase IN ('closed', 'open', 'half_open')),

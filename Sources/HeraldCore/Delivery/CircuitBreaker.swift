@@ -1,5 +1,5 @@
 /// When an endpoint is failing, stop sending to it for a while: a handful of requests a minute,
-/// not hundreds. One circuit per endpoint (scheme, host, port), shared by every worker (the state
+/// not hundreds. One circuit per endpoint (the URL without its query), shared by every worker (the state
 /// lives in PostgreSQL; this is the pure state machine every worker applies).
 ///
 /// closed → open: within `window`, at least `minRequests` answered and a `failureRatio` of them
@@ -119,13 +119,17 @@ public struct CircuitState: Sendable, Equatable {
 }
 
 extension Webhook {
-    /// The endpoint a circuit is kept for: scheme, host and port of the URL.
+    /// The endpoint a circuit is kept for: the URL without its query (scheme, host, port, path).
+    /// Per URL, not per host: many tenants share a host (a chat service, an integration platform),
+    /// and one broken URL there must not stop the others.
     public var endpointKey: String {
         guard let start = Webhook.authorityStart(url) else { return url }
-        let authority = url[start...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hostPort = authority.split(separator: "@").last.map(String.init) ?? ""
+        let rest = url[start...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let path = rest.dropFirst(authority.count).prefix { $0 != "?" && $0 != "#" }
+        let hostPort = (authority.split(separator: "@").last.map(String.init) ?? "").lowercased()
         let scheme = url[..<start].lowercased()
         let hasPort = hostPort.hasSuffix("]") ? false : hostPort.contains(":")
-        return scheme + hostPort.lowercased() + (hasPort ? "" : (scheme.hasPrefix("https") ? ":443" : ":80"))
+        return scheme + hostPort + (hasPort ? "" : (scheme.hasPrefix("https") ? ":443" : ":80")) + (path.isEmpty ? "/" : path)
     }
 }
