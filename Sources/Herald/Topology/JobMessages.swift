@@ -29,15 +29,24 @@ public struct JobMessages: Sendable {
     /// (through that delay's queue, which the publisher declares first: `Topology.declareRetryQueue`).
     /// `deferred` names why a job waits without an attempt (e.g. "rate"), so the worker that gets it
     /// back knows.
-    public func job(_ ticket: JobTicket, delaySeconds: Int = 0, deferred: String? = nil) -> AMQPMessage {
-        AMQPMessage(exchange: delaySeconds > 0 ? names.retryExchange : names.deliveriesExchange,
-                    routingKey: delaySeconds > 0 ? names.retryRoutingKey(delaySeconds: delaySeconds) : names.deliverRoutingKey,
-                    body: DeliveryJob(deliveryID: ticket.deliveryID, attempt: ticket.attempt).encoded(),
-                    properties: properties(ticket, extra: deferred.map { [JobMessages.deferredHeader: .string($0)] } ?? [:]),
-                    mandatory: true)
+    public func job(_ ticket: JobTicket, delaySeconds: Int = 0, deferred: String? = nil, waitingSince: Int64? = nil) -> AMQPMessage {
+        var extra: AMQPTable = [:]
+        if let deferred { extra[JobMessages.deferredHeader] = .string(deferred) }
+        if let waitingSince { extra[JobMessages.waitingSinceHeader] = .int(waitingSince) }
+        return AMQPMessage(exchange: delaySeconds > 0 ? names.retryExchange : names.deliveriesExchange,
+                           routingKey: delaySeconds > 0 ? names.retryRoutingKey(delaySeconds: delaySeconds) : names.deliverRoutingKey,
+                           body: DeliveryJob(deliveryID: ticket.deliveryID, attempt: ticket.attempt).encoded(),
+                           properties: properties(ticket, extra: extra), mandatory: true)
     }
 
     public static let deferredHeader = "x-herald-deferred"
+    /// Since when (Unix ms) a deferred job has been waiting, so its wait can be bounded.
+    public static let waitingSinceHeader = "x-herald-waiting-since"
+
+    public static func waitingSince(_ properties: AMQPProperties) -> Int64? {
+        if case .int(let ms)? = properties.headers[waitingSinceHeader] { return ms }
+        return nil
+    }
 
     /// The parking-lot copy of a delivery that failed for good, with the reason a person reads.
     public func dead(_ ticket: JobTicket, reason: String, status: Int?) -> AMQPMessage {

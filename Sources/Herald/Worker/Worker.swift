@@ -108,6 +108,8 @@ final class WorkerSession {
     /// Circuits that are not closed, as last read (every second) or changed here.
     var circuits: [String: CircuitState] = [:]
     var circuitCounts: [String: (successes: Int, failures: Int)] = [:]
+    /// Deliveries whose wait for a circuit outlasted their retry interval: the claimed attempt is spent, not sent.
+    var circuitExpired: Set<String> = []
     var lastCircuitRefresh = ContinuousClock.now - .seconds(10)
     var lastCircuitReport = ContinuousClock.now
     var maxHeld: Int { max(configuration.flushBatch / 2, configuration.maxInFlightPerWebhook * 2) }
@@ -425,11 +427,21 @@ final class WorkerSession {
             }
             // The endpoint's circuit is open: the job waits (unclaimed, no attempt spent) until its
             // cool-down ends; then one worker sends one probe.
-            if let webhookID = JobMessages.webhookID(of: message.properties), let webhook = webhooks[webhookID],
-               let wait = circuitWait(webhook, now: Timestamp.nowUnixMilliseconds()) {
-                stats.circuitWaits += 1
-                later(message, job: job, webhookID: webhookID, seconds: wait, postpone: true, reason: "circuit")
-                continue
+            // It waits at most as long as its retry schedule would have: then the attempt is spent
+            // (recorded, not sent), so a delivery to an endpoint that never comes back still ends
+            // `failed` within its schedule instead of waiting for ever.
+            if let webhookID = JobMessages.webhookID(of: message.properties), let webhook = webhooks[webhookID] {
+                let now = Timestamp.nowUnixMilliseconds()
+                if let wait = circuitWait(webhook, now: now) {
+                    let since = JobMessages.waitingSince(message.properties) ?? now
+                    let budget = Int64(webhook.retry.delay(afterAttempt: job.attempt, random: 0.5) ?? webhook.retry.intervals.last ?? 60) * 1000
+                    if now - since < budget {
+                        stats.circuitWaits += 1
+                        later(message, job: job, webhookID: webhookID, seconds: wait, postpone: true, reason: "circuit", waitingSince: since)
+                        continue
+                    }
+                    circuitExpired.insert(job.deliveryID)
+                }
             }
             // The webhook holds its share of the slots: the job waits, unclaimed, so one slow endpoint
             // cannot starve every other webhook of this worker. A few wait here and start as soon as
@@ -490,6 +502,7 @@ final class WorkerSession {
             webhooks = Dictionary(fresh.webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         }
         let now = Timestamp.nowUnixMilliseconds()
+        defer { circuitExpired.removeAll() }
         for (message, job) in valid {
             guard let delivery = byID[job.deliveryID] else {
                 switch unclaimed[job.deliveryID] ?? .duplicate {
@@ -525,6 +538,12 @@ final class WorkerSession {
                 continue
             case .active:
                 break
+            }
+            if circuitExpired.remove(delivery.id) != nil {
+                fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now,
+                     reason: "not sent: the endpoint's circuit is open (it has been failing) for longer than this attempt's retry interval",
+                     stats: &stats, permanent: false)
+                continue
             }
             guard !delivery.bodyMissing else {
                 fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now,
@@ -700,10 +719,11 @@ final class WorkerSession {
     }
 
     /// The same job again after `seconds`, through a delay queue; unclaimed, so no attempt is used.
-    private func later(_ message: AMQPDelivery, job: DeliveryJob, webhookID: String, seconds: Int, postpone: Bool, reason: String? = nil) {
+    private func later(_ message: AMQPDelivery, job: DeliveryJob, webhookID: String, seconds: Int, postpone: Bool, reason: String? = nil,
+                       waitingSince: Int64? = nil) {
         let ticket = JobTicket(deliveryID: job.deliveryID, webhookID: webhookID, attempt: job.attempt)
         enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation,
-                        message: messages.job(ticket, delaySeconds: seconds, deferred: reason),
+                        message: messages.job(ticket, delaySeconds: seconds, deferred: reason, waitingSince: waitingSince),
                         delaySeconds: seconds, replacesJob: true, postpone: postpone ? (job.deliveryID, seconds) : nil))
     }
 
