@@ -9,11 +9,14 @@ let package = Package(
         .executable(name: "herald-router", targets: ["herald-router"]),
         .executable(name: "herald-worker", targets: ["herald-worker"]),
         .executable(name: "heraldctl", targets: ["heraldctl"]),
+        .executable(name: "herald-api", targets: ["herald-api"]),
         .library(name: "Herald", targets: ["Herald"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
     ],
     targets: [
         // C libraries: module map + shim header only.
@@ -38,12 +41,20 @@ let package = Package(
         .target(name: "Herald", dependencies: [
             "HeraldCore", "AMQP", "PostgresClient", "CurlClient", "HeraldCrypto",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // The management REST API (Hummingbird 2): routes over the admin layer of Herald.
+        .target(name: "HeraldAPI", dependencies: [
+            "Herald", "HeraldCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         // Thin executables.
         .executableTarget(name: "herald-producer", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "herald-router", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "herald-worker", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "herald-api", dependencies: ["HeraldAPI", "Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "heraldctl", dependencies: ["Herald", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // A real HTTP receiver (deploy/receiver.py) for tests, started on a free port of 127.0.0.1.
@@ -54,7 +65,7 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "CurlClientTests", dependencies: ["CurlClient", "HeraldTestSupport"]),
         .testTarget(name: "HeraldTests", dependencies: ["Herald"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Herald", "HeraldTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Herald", "HeraldAPI", "HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

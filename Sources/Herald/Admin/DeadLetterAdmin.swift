@@ -9,11 +9,12 @@ import PostgresClient
 /// deliveries through the same path as `delivery resend`; a message is acked only after its
 /// delivery's new job was confirmed by the broker.
 public struct DeadLetterAdmin {
-    public struct Parked: Sendable {
+    public struct Parked: Encodable, Sendable {
         public var deliveryID: String?
         public var webhookID: String?
         public var reason: String
         public var parkedAt: String
+        enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id", webhookID = "webhook_id", reason, parkedAt = "parked_at" }
     }
 
     public let configuration: HeraldConfiguration

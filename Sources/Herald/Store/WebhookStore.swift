@@ -132,7 +132,7 @@ public struct WebhookStore {
     public func create(_ input: WebhookDocument) throws(StoreError) -> (id: String, secret: String) {
         var doc = input
         let webhook: Webhook
-        do { webhook = try doc.makeWebhook() } catch { throw .invalid(error.description) }
+        do { webhook = try doc.makeWebhook() } catch { throw .document(error) }
         let id = doc.id ?? IDs.make("wh_")
         doc.id = id
         let secret: String
@@ -160,7 +160,7 @@ public struct WebhookStore {
         guard let id = given.id else { throw .invalid("webhook.id: an id is required to update") }
         let input = given.keepingStoredCredentials(of: try document(id: id))
         let webhook: Webhook
-        do { webhook = try input.makeWebhook() } catch { throw .invalid(error.description) }
+        do { webhook = try input.makeWebhook() } catch { throw .document(error) }
         try storeOperation {
             try connection.transaction { c in
                 let n = try c.execute("UPDATE webhooks SET updated_at = now() WHERE id = $1", [id])
@@ -267,6 +267,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case database(PostgresError)
     case notFound(String)
     case invalid(String)
+    /// The webhook document breaks a rule: names the field, or the filter/template position.
+    case document(WebhookDocumentError)
     case sealed(String)
     case crypto(CryptoError)
 
@@ -275,6 +277,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .database(let e): "database: \(e)"
         case .notFound(let what): "\(what) does not exist"
         case .invalid(let message): message
+        case .document(let e): e.description
         case .sealed(let message): message
         case .crypto(let e): "crypto: \(e)"
         }

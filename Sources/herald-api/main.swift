@@ -1,0 +1,2 @@
+import HeraldAPI
+print("x")
