@@ -1,4 +1,5 @@
 import Herald
+import HTTPTypes
 import Hummingbird
 
 /// Per request: Hummingbird's core storage and, after authentication, who asks.

@@ -1,5 +1,6 @@
 import Foundation
 import Herald
+import HTTPTypes
 import Hummingbird
 import Synchronization
 

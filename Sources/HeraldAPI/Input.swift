@@ -1,5 +1,6 @@
 import Herald
 import HeraldCore
+import HTTPTypes
 import Hummingbird
 
 /// A small JSON request body read strictly: not JSON → 400; an unknown field, a wrong type or a

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// JSON answers: typed records encoded once, compactly, with snake_case keys chosen by each type.

@@ -1,5 +1,6 @@
 import Herald
 import HeraldCore
+import HTTPTypes
 import Hummingbird
 import Logging
 import PostgresClient

@@ -27,7 +27,7 @@ struct ConnectionOptions: ParsableArguments {
 struct InputError: Error, CustomStringConvertible { var description: String }
 
 @main
-struct HeraldProducer: ParsableCommand {
+struct HeraldProducer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald-producer",
         abstract: "The ERP side: publish events, relay a transactional outbox, generate realistic events.",
@@ -87,7 +87,7 @@ struct HeraldProducer: ParsableCommand {
             var generator = EventGenerator(seed: seed, tenants: tenants.split(separator: ",").map(String.init), types: typeList,
                                            targetPayloadBytes: payloadBytes)
             let configuration = try connection.configuration()
-            let publisher = ReconnectingPublisher(configuration: configuration, logger: Herald.logger("herald.producer", configuration: configuration))
+            let publisher = ReconnectingPublisher(configuration: configuration, logger: HeraldProcess.logger("herald.producer", configuration: configuration))
             let start = Date()
             var sent = 0
             var lastProgress = Date.distantPast
@@ -123,17 +123,17 @@ struct HeraldProducer: ParsableCommand {
         }
     }
 
-    struct Relay: ParsableCommand {
+    struct Relay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Publish the rows of the transactional outbox table (run several at once if you like).")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "Rows per transaction.") var batch: Int = 500
         @Option(help: "text|json (HERALD_LOG_FORMAT).") var logFormat: String?
 
-        func run() throws {
+        func run() async throws {
             var configuration = try connection.configuration()
             if let logFormat, let format = LogFormat(rawValue: logFormat) { configuration.logFormat = format }
-            let logger = Herald.logger("herald.relay", configuration: configuration)
-            try Herald.buildRelay(configuration, batchSize: batch, logger: logger).run()
+            let logger = HeraldProcess.logger("herald.relay", configuration: configuration)
+            try await HeraldProcess.buildRelay(configuration, batchSize: batch, logger: logger).runWithLifecycle()
         }
     }
 }

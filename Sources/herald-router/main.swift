@@ -2,7 +2,7 @@ import ArgumentParser
 import Herald
 
 @main
-struct HeraldRouterCommand: ParsableCommand {
+struct HeraldRouterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald-router",
         abstract: "Match ERP events against webhooks, record deliveries, publish delivery jobs.",
@@ -16,7 +16,7 @@ struct HeraldRouterCommand: ParsableCommand {
     @Option(help: "trace|debug|info|notice|warning|error (HERALD_LOG_LEVEL).") var logLevel: String?
     @Option(help: "text|json (HERALD_LOG_FORMAT).") var logFormat: String?
 
-    func run() throws {
+    func run() async throws {
         var environment = ProcessEnvironment.current
         environment.set("HERALD_AMQP_URL", amqpURL)
         environment.set("HERALD_DATABASE_URL", databaseURL)
@@ -27,7 +27,7 @@ struct HeraldRouterCommand: ParsableCommand {
         environment.set("HERALD_LOG_FORMAT", logFormat)
         let base = try HeraldConfiguration(environment: environment.values, component: "router")
         let configuration = try RouterConfiguration(base: base, environment: environment.values)
-        let logger = Herald.logger("herald.router", configuration: base)
-        try Herald.buildRouter(configuration, logger: logger).run()
+        let logger = HeraldProcess.logger("herald.router", configuration: base)
+        try await HeraldProcess.buildRouter(configuration, logger: logger).runWithLifecycle()
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Herald
 
 @main
-struct HeraldWorkerCommand: ParsableCommand {
+struct HeraldWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald-worker",
         abstract: "Deliver webhook jobs over HTTP, record attempts, retry on schedule, reconcile.",
@@ -19,7 +19,7 @@ struct HeraldWorkerCommand: ParsableCommand {
     @Option(help: "trace|debug|info|notice|warning|error (HERALD_LOG_LEVEL).") var logLevel: String?
     @Option(help: "text|json (HERALD_LOG_FORMAT).") var logFormat: String?
 
-    func run() throws {
+    func run() async throws {
         var environment = ProcessEnvironment.current
         environment.set("HERALD_AMQP_URL", amqpURL)
         environment.set("HERALD_DATABASE_URL", databaseURL)
@@ -33,7 +33,7 @@ struct HeraldWorkerCommand: ParsableCommand {
         environment.set("HERALD_LOG_FORMAT", logFormat)
         let base = try HeraldConfiguration(environment: environment.values, component: "worker")
         let configuration = try WorkerConfiguration(base: base, environment: environment.values)
-        let logger = Herald.logger("herald.worker", configuration: base)
-        try Herald.buildWorker(configuration, logger: logger).run()
+        let logger = HeraldProcess.logger("herald.worker", configuration: base)
+        try await HeraldProcess.buildWorker(configuration, logger: logger).runWithLifecycle()
     }
 }

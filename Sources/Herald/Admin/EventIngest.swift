@@ -52,6 +52,7 @@ public struct EventIngest {
             let location = batch ? "events[\(index)]" : "event"
             guard case .object(var object) = item else { throw AdminInputError(field: location, value: "", rule: "must be a JSON object") }
             if object["tenant"] == nil, let tenant = principal.tenant { object["tenant"] = .string(tenant) }
+            if object["occurred_at"] == nil { object["occurred_at"] = .string(Timestamp.nowISO8601()) }
             if case .string(let tenant)? = object["tenant"], !principal.sees(tenant: tenant) {
                 throw AccessError.forbidden("\(location).tenant: this token belongs to tenant \(principal.tenant ?? ""); it cannot publish for \(Quoted.text(tenant))")
             }

@@ -2,7 +2,7 @@ import Logging
 
 /// What each executable runs, built from its configuration. The executables and the integration
 /// tests call the same functions, so the tests run exactly what ships.
-public enum Herald {
+public enum HeraldProcess {
     public static func logger(_ label: String, configuration: HeraldConfiguration) -> Logger {
         HeraldLogging.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         var logger = Logger(label: label)
@@ -12,21 +12,21 @@ public enum Herald {
         return logger
     }
 
-    public static func buildRouter(_ configuration: RouterConfiguration, logger: Logger) -> ServiceGroup {
-        ServiceGroup(services: [Router(configuration: configuration, logger: logger)], logger: logger)
+    public static func buildRouter(_ configuration: RouterConfiguration, logger: Logger) -> ServiceThreads {
+        ServiceThreads(services: [Router(configuration: configuration, logger: logger)], logger: logger)
     }
 
-    public static func buildWorker(_ configuration: WorkerConfiguration, logger: Logger) -> ServiceGroup {
+    public static func buildWorker(_ configuration: WorkerConfiguration, logger: Logger) -> ServiceThreads {
         var services: [any HeraldService] = [Worker(configuration: configuration, logger: logger)]
         if configuration.reconcile {
             services.append(Reconciler(base: configuration.base, interval: configuration.reconcileInterval,
                                        graceSeconds: configuration.reconcileGraceSeconds,
                                        backlogGraceSeconds: configuration.reconcileBacklogGraceSeconds, logger: logger))
         }
-        return ServiceGroup(services: services, logger: logger)
+        return ServiceThreads(services: services, logger: logger)
     }
 
-    public static func buildRelay(_ configuration: HeraldConfiguration, batchSize: Int, logger: Logger) -> ServiceGroup {
-        ServiceGroup(services: [OutboxRelay(base: configuration, batchSize: batchSize, logger: logger)], logger: logger)
+    public static func buildRelay(_ configuration: HeraldConfiguration, batchSize: Int, logger: Logger) -> ServiceThreads {
+        ServiceThreads(services: [OutboxRelay(base: configuration, batchSize: batchSize, logger: logger)], logger: logger)
     }
 }

@@ -12,7 +12,7 @@ public protocol HeraldService: Sendable {
 
 /// Runs services each on its own thread; SIGTERM or SIGINT stops them all gracefully.
 /// The first service that fails stops the others, and `run` rethrows its error.
-public final class ServiceGroup: Sendable {
+public final class ServiceThreads: Sendable {
     let services: [any HeraldService]
     let logger: Logger
     public let stopSignal = StopSignal()
@@ -64,5 +64,60 @@ public final class ServiceGroup: Sendable {
         }
         group.wait()
         if let error = failure.withLock({ $0 }) { throw error }
+    }
+}
+
+// MARK: - swift-service-lifecycle
+
+import ServiceLifecycle
+
+/// A thread-based HeraldService as a swift-service-lifecycle `Service`: its blocking loop runs on
+/// a thread of its own; graceful shutdown (SIGTERM/SIGINT through the ServiceGroup) or task
+/// cancellation signals it to stop, and `run` returns when the loop has finished its work.
+public struct ThreadedService: Service {
+    public let service: any HeraldService
+
+    public init(_ service: any HeraldService) { self.service = service }
+
+    public func run() async throws {
+        let stop = StopSignal()
+        let service = self.service
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let thread = Thread {
+                        do {
+                            try service.run(stop: stop)
+                            continuation.resume()
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
+                    }
+                    thread.name = service.name
+                    thread.stackSize = 8 << 20
+                    thread.start()
+                }
+            } onCancel: {
+                stop.stop()
+            }
+        } onGracefulShutdown: {
+            stop.stop()
+        }
+    }
+}
+
+extension ServiceThreads {
+    /// Runs the services under a swift-service-lifecycle ServiceGroup: SIGTERM or SIGINT shuts
+    /// them down gracefully (in reverse order), the first that fails stops the others, and
+    /// `run` rethrows its error. Used by the executables.
+    public func runWithLifecycle() async throws {
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map {
+                ServiceGroupConfiguration.ServiceConfiguration(service: ThreadedService($0), successTerminationBehavior: .gracefullyShutdownGroup,
+                                                               failureTerminationBehavior: .gracefullyShutdownGroup)
+            },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
     }
 }

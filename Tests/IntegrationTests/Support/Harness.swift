@@ -24,7 +24,7 @@ final class Harness: @unchecked Sendable {
     let database: PostgresConnection
     let receiver: Receiver
     let logger: Logger
-    private var groups: [(ServiceGroup, Thread)] = []
+    private var groups: [(ServiceThreads, Thread)] = []
     private var processes: [Process] = []
 
     init(_ label: String) throws {
@@ -49,7 +49,7 @@ final class Harness: @unchecked Sendable {
         database = try PostgresConnection(databaseURL)
         _ = try Migrator(connection: database).migrate(try Migrator.load(directory: Harness.packageRoot.appendingPathComponent("schemas/migrations").path))
         receiver = try Receiver()
-        logger = Herald.logger("test.\(label)", configuration: configuration)
+        logger = HeraldProcess.logger("test.\(label)", configuration: configuration)
         // The topology exists before anything is published, as it does in a running installation.
         do {
             let amqp = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
@@ -78,7 +78,7 @@ final class Harness: @unchecked Sendable {
     func startRouter(batchSize: Int = 200, base: HeraldConfiguration? = nil) throws {
         var config = try RouterConfiguration(base: base ?? configuration, environment: [:])
         config.batchSize = batchSize
-        start(Herald.buildRouter(config, logger: logger))
+        start(HeraldProcess.buildRouter(config, logger: logger))
     }
 
     func startWorker(concurrency: Int = 100, graceSeconds: Int = 300, reconcileEvery: Duration = .seconds(1)) throws {
@@ -87,7 +87,7 @@ final class Harness: @unchecked Sendable {
         config.reconcileGraceSeconds = graceSeconds
         config.reconcileInterval = reconcileEvery
         config.drainTimeout = .seconds(5)
-        start(Herald.buildWorker(config, logger: logger))
+        start(HeraldProcess.buildWorker(config, logger: logger))
     }
 
     /// A worker with settings of the test's choosing.
@@ -95,10 +95,10 @@ final class Harness: @unchecked Sendable {
         var config = try WorkerConfiguration(base: configuration, environment: [:])
         config.drainTimeout = .seconds(5)
         configure(&config)
-        start(Herald.buildWorker(config, logger: logger))
+        start(HeraldProcess.buildWorker(config, logger: logger))
     }
 
-    private func start(_ group: ServiceGroup) {
+    private func start(_ group: ServiceThreads) {
         let thread = Thread { try? group.run(handleSignals: false) }
         thread.start()
         groups.append((group, thread))

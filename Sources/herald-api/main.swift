@@ -1,2 +1,0 @@
-import HeraldAPI
-print("x")
