@@ -31,7 +31,7 @@ extension APIServer {
 
         api.post("/deliveries/recover") { request, context in
             var request = request
-            let input = try Input(try await request.bodyBytes(limit: 16_384), allowed: ["from", "to", "webhook_id", "tenant", "dry_run"])
+            let input = try Input(try await request.bodyBytes(limit: 1 << 20), allowed: ["from", "to", "webhook_id", "tenant", "dry_run"])
             guard let from = try input.string("from", maxBytes: 64) else { throw Problem.invalid("from", "from: is required (a date or an RFC 3339 time)") }
             guard let to = try input.string("to", maxBytes: 64) else { throw Problem.invalid("to", "to: is required (a date or an RFC 3339 time)") }
             let (webhook, tenant, dryRun) = (try input.string("webhook_id", maxBytes: 128), try input.string("tenant", maxBytes: 63), try input.bool("dry_run") ?? false)

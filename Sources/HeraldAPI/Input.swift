@@ -2,6 +2,7 @@ import Herald
 import HeraldCore
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// A small JSON request body read strictly: not JSON → 400; an unknown field, a wrong type or a
 /// value out of range → 422 naming the field.
@@ -65,6 +66,8 @@ extension Request {
             let buffer = try await collectBody(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem(.contentTooLarge, "the body is larger than \(limit) bytes", field: "body")
+        } catch is NIOTooManyBytesError {
             throw Problem(.contentTooLarge, "the body is larger than \(limit) bytes", field: "body")
         }
     }

@@ -73,7 +73,7 @@ extension APIServer {
         }
         api.post("/dead-letters/redrive") { request, context in
             var request = request
-            let input = try Input(try await request.bodyBytes(limit: 16_384), allowed: ["max", "dry_run"])
+            let input = try Input(try await request.bodyBytes(limit: maxBody), allowed: ["max", "dry_run"])
             let max = try input.int("max", range: 1...100_000) ?? 1000
             let dryRun = try input.bool("dry_run") ?? false
             let ids = try await run(context) { c, who in

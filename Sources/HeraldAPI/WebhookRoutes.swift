@@ -54,7 +54,7 @@ extension APIServer {
         api.post("/webhooks/:id/pause") { request, context in
             var request = request
             let id = try self.id(context)
-            let input = try Input(try await request.bodyBytes(limit: 16_384), allowed: ["reason"])
+            let input = try Input(try await request.bodyBytes(limit: maxBody), allowed: ["reason"])
             let reason = try input.string("reason", maxBytes: 500)
             return JSONOut.response(try await run(context) { c, who in try WebhookAdmin(context: c, principal: who).pause(id, reason: reason) })
         }
@@ -68,7 +68,7 @@ extension APIServer {
         api.post("/webhooks/:id/rotate-secret") { request, context in
             var request = request
             let id = try self.id(context)
-            let input = try Input(try await request.bodyBytes(limit: 16_384), allowed: ["grace_seconds"])
+            let input = try Input(try await request.bodyBytes(limit: maxBody), allowed: ["grace_seconds"])
             let grace = try input.int("grace_seconds", range: 0...(30 * 86_400)) ?? 86_400
             let secret = try await run(context) { c, who in try WebhookAdmin(context: c, principal: who).rotateSecret(id, graceSeconds: grace) }
             return JSONOut.response(["secret": secret])

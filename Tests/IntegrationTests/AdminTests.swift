@@ -8,25 +8,7 @@ import Testing
 @Suite("heraldctl", .serialized)
 struct AdminTests {
     func ctl(_ h: Harness, _ arguments: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let binDir = Bundle.main.bundleURL.deletingLastPathComponent()
-        var url = binDir.appendingPathComponent("heraldctl")
-        if !FileManager.default.fileExists(atPath: url.path) { url = packageRoot.appendingPathComponent(".build/debug/heraldctl") }
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        process.environment = h.environment(["HERALD_MIGRATIONS_DIR": packageRoot.appendingPathComponent("schemas/migrations").path]
-                                            .merging(env) { $1 })
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, o, e)
+        try heraldctl(h, arguments, stdin: stdin, env: env)
     }
 
     @Test("migrate is idempotent; create, show, pause, resume, rotate, stats and export work; bad input is named")

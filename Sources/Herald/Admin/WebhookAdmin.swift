@@ -135,7 +135,15 @@ public struct WebhookAdmin {
     public func replace(_ id: String, json bytes: [UInt8]) throws -> WebhookDocument {
         try principal.requireChange()
         let stored = try visible(id)
-        var doc = try WebhookDocument.parse(bytes)
+        var value: JSONValue
+        do { value = try JSONValue(parsing: bytes) } catch { throw StoreError.document(.document("webhook: not valid JSON: \(error)")) }
+        if case .object(var object) = value, object["tenant"] == nil {   // the tenant cannot change: it may be left out
+            object["tenant"] = .string(stored.tenant)
+            value = .object(object)
+        }
+        var encoded: [UInt8] = []
+        value.write(to: &encoded)
+        var doc = try WebhookDocument.parse(bytes.count > WebhookDocument.maxDocumentBytes ? bytes : encoded)
         return try save(id, doc: &doc, stored: stored)
     }
 

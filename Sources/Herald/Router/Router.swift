@@ -54,6 +54,7 @@ public struct Router: HeraldService {
     private func loop(amqp: AMQPConnection, store: DeliveryStore, watcher: WebhookWatcher, table: inout RoutingTable?,
                       stats: inout RouterStats, stop: StopSignal) throws {
         let names = configuration.base.topology
+        var lastForcedReload = ContinuousClock.now - .seconds(10)
         while !stop.isStopped {
             if let fresh = watcher.poll(stop: stop) {
                 table = RoutingTable(webhooks: fresh.webhooks, tenants: fresh.tenants, maxRenderedBytes: configuration.base.maxRenderedBytes)
@@ -76,6 +77,7 @@ public struct Router: HeraldService {
             var deliveries: [NewDelivery] = []
             var invalid: [AMQPMessage] = []
             var seen = Set<EventKey>()
+            var reloaded = false
             events.reserveCapacity(batch.count)
             for message in batch {
                 let event: Event
@@ -84,6 +86,16 @@ public struct Router: HeraldService {
                 } catch {
                     invalid.append(Parking.message(message, queue: names.invalidQueue, reason: error.description))
                     continue
+                }
+                // A tenant we do not know may be one whose first webhook was created a moment ago
+                // (its LISTEN/NOTIFY not yet seen): read the webhooks again before parking — at most
+                // once a second, so a flood of events for unknown tenants cannot turn into reloads.
+                if !routing.tenants.contains(event.tenant), !reloaded, ContinuousClock.now - lastForcedReload > .seconds(1),
+                   let fresh = watcher.reloadNow(stop: stop) {
+                    reloaded = true
+                    lastForcedReload = ContinuousClock.now
+                    routing = RoutingTable(webhooks: fresh.webhooks, tenants: fresh.tenants, maxRenderedBytes: configuration.base.maxRenderedBytes)
+                    table = routing
                 }
                 guard routing.tenants.contains(event.tenant) else {
                     invalid.append(Parking.message(message, queue: names.invalidQueue, reason: "event.tenant \"\(event.tenant)\" is not a known tenant"))
