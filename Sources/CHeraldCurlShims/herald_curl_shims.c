@@ -14,3 +14,11 @@ CURLMcode herald_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long v
 CURLcode herald_curl_easy_setopt_write_callback(CURL *handle, CURLoption option, curl_write_callback callback) { return curl_easy_setopt(handle, option, callback); }
 CURLcode herald_curl_easy_setopt_opensocket_callback(CURL *handle, curl_opensocket_callback callback) { return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback); }
 CURLcode herald_curl_easy_setopt_prereq_callback(CURL *handle, herald_curl_prereq_callback callback) { return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback); }
+CURLcode herald_curl_easy_setopt_read_callback(CURL *handle, curl_read_callback callback) { return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback); }
+CURLcode herald_curl_easy_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length) {
+    struct curl_blob blob;
+    blob.data = (void *)data;
+    blob.len = length;
+    blob.flags = CURL_BLOB_COPY;
+    return curl_easy_setopt(handle, option, &blob);
+}

@@ -2,7 +2,7 @@ internal import CCurl
 internal import CHeraldCurlShims
 import Foundation
 
-private let curlGlobalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK }()
+let curlGlobalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK }()
 
 /// Many concurrent HTTP requests on one libcurl multi handle, driven from one thread. Connections
 /// are kept alive and reused, easy handles are pooled, redirects are never followed, responses are

@@ -21,4 +21,8 @@ CURLcode herald_curl_easy_setopt_opensocket_callback(CURL *handle, curl_opensock
 typedef int (*herald_curl_prereq_callback)(void *clientp, char *conn_primary_ip, char *conn_local_ip,
                                            int conn_primary_port, int conn_local_port);
 CURLcode herald_curl_easy_setopt_prereq_callback(CURL *handle, herald_curl_prereq_callback callback);
+/* Uploads (an SMTP message) are read through this callback. */
+CURLcode herald_curl_easy_setopt_read_callback(CURL *handle, curl_read_callback callback);
+/* In-memory PEM (client certificate, key, CA bundle): libcurl copies the bytes (CURL_BLOB_COPY). */
+CURLcode herald_curl_easy_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length);
 #endif
