@@ -14,6 +14,8 @@ all: build
 setup: services
 	@python3 -c 'import standardwebhooks' 2>/dev/null || pip install -q standardwebhooks 2>/dev/null || \
 	  echo "[setup] standardwebhooks (PyPI) not installed: the sample receiver uses its built-in verifier"
+	@python3 -c 'import aiosmtpd' 2>/dev/null || pip install -q aiosmtpd 2>/dev/null || \
+	  echo "[setup] aiosmtpd (PyPI) not installed: the mail notification tests need it (pip install aiosmtpd)"
 	@python3 -c 'import yaml' 2>/dev/null || pip install -q pyyaml 2>/dev/null || apt-get install -y -qq python3-yaml >/dev/null
 
 services:

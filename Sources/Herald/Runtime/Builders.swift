@@ -23,6 +23,10 @@ public enum HeraldProcess {
                                        graceSeconds: configuration.reconcileGraceSeconds,
                                        backlogGraceSeconds: configuration.reconcileBacklogGraceSeconds, logger: logger))
         }
+        services.append(Notifier(base: configuration.base, configuration: configuration.notifications, logger: logger))
+        if configuration.notifications.smtp == nil {
+            logger.info("no HERALD_SMTP_URL: webhooks' notify_email addresses get no mail (notify_url still works)")
+        }
         return ServiceThreads(services: services, logger: logger)
     }
 

@@ -75,6 +75,8 @@ public struct AttemptOutcome: Sendable {
     public var wasSent: Bool
     /// The endpoint is gone (410): disable the webhook with this reason.
     public var disableWebhook: String? = nil
+    /// The delivery ended failed and its owner wants to know: it joins the webhook's digest.
+    public var notifyFailed = false
 }
 
 /// What a claim came to for the jobs it could not claim.
@@ -215,7 +217,9 @@ public struct DeliveryStore {
 
     /// Records attempts and the deliveries' new states in one transaction, counts consecutive
     /// failures per webhook and pauses those past their limit. Returns the webhooks it paused.
-    public func record(_ outcomes: [AttemptOutcome], worker: String) throws(PostgresError) -> RecordedChanges {
+    /// Deliveries that ended failed with `notifyFailed` join their webhook's digest notice in the
+    /// same transaction (`digestSeconds` long windows).
+    public func record(_ outcomes: [AttemptOutcome], worker: String, digestSeconds: Int = 60) throws(PostgresError) -> RecordedChanges {
         guard !outcomes.isEmpty else { return RecordedChanges() }
         let sent = outcomes.filter(\.wasSent)
         var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [("BEGIN", [])]
@@ -303,6 +307,12 @@ public struct DeliveryStore {
                 FROM webhooks w
                 WHERE d.webhook_id = w.id AND w.id = ANY($1::text[]) AND d.state IN ('pending', 'retrying')
                 """, [Array(gone.keys)]))
+        }
+        let failed = outcomes.filter { $0.notifyFailed && $0.nextState == .failed }
+        if !failed.isEmpty {
+            statements.append(NotificationStore.digestStatement(
+                failed.map { (webhookID: $0.webhookID, deliveryID: $0.deliveryID, reason: $0.error ?? "failed") },
+                digestSeconds: digestSeconds))
         }
         statements.append(("COMMIT", []))
         let results = try connection.pipeline(statements)

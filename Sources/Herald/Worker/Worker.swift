@@ -121,6 +121,8 @@ final class WorkerSession {
     var consuming = true
     var lastWebhookPoll = ContinuousClock.now
     var rng = SystemRandomNumberGenerator()
+    /// Notices for owners not yet written to the outbox.
+    var notices: [(webhookID: String, kind: Notice.Kind, reason: String)] = []
 
     init(configuration: WorkerConfiguration, logger: Logger, stop: StopSignal, watcher: WebhookWatcher,
          webhooks: [String: Webhook]) throws {
@@ -170,7 +172,7 @@ final class WorkerSession {
             refreshCircuits()
             takeJobs(stats: &stats)
             // Drive transfers; wake up early when the broker has something for us.
-            if curl.inFlight > 0 {   // deliveries, and notifications that are not deliveries
+            if curl.inFlight > 0 {
                 let busy = (amqp?.hasBufferedInput ?? false) || !pending.isEmpty
                 let extra = consuming && database != nil ? amqp.map { [$0.socketDescriptor] } ?? [] : []
                 let result = curl.perform(timeout: busy ? .milliseconds(1) : .milliseconds(20), extraDescriptors: extra)
@@ -364,8 +366,8 @@ final class WorkerSession {
                 stats.circuitsOpened += 1
                 logger.error("circuit open: endpoint failing, deliveries to it wait", metadata: ["endpoint": "\(key)"])
                 for webhook in webhooks.values where webhook.endpointKey == key {
-                    notify(webhookID: webhook.id, type: "endpoint.circuit_open", fields: [("endpoint", .string(key))],
-                           reason: "the endpoint failed too often; deliveries wait (no attempt spent) and a probe is sent after the cool-down")
+                    notify(webhookID: webhook.id, kind: .circuitOpen,
+                           reason: "the endpoint \(key) failed too often; deliveries wait (no attempt spent) and a probe is sent after the cool-down")
                 }
             }
         } catch {
@@ -651,6 +653,8 @@ final class WorkerSession {
         case .dead(let reason):
             stats.failed += 1
             outcome.nextState = .failed
+            // Its owner hears of it in the webhook's digest (a 410 is told as the disable itself).
+            outcome.notifyFailed = plan.webhookAction == nil && (webhook.notifyEmail != nil || webhook.notifyURL != nil)
             item.message = messages.dead(ticket, reason: reason, status: record.statusCode)
             logger.error("delivery failed for good; parked in \(topology.names.deadQueue)", metadata: metadata)
         }
@@ -750,7 +754,8 @@ final class WorkerSession {
             guard let database else { return }
             do {
                 let store = DeliveryStore(connection: database)
-                let changes = try store.record(outcomes, worker: configuration.base.instanceName)
+                let changes = try store.record(outcomes, worker: configuration.base.instanceName,
+                                               digestSeconds: configuration.notifications.digestSeconds)
                 try store.postpone(postpones.map(\.id), seconds: postpones.map(\.seconds))
                 for index in pending.indices {
                     pending[index].outcome = nil
@@ -761,8 +766,7 @@ final class WorkerSession {
                         "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)", "consecutive_failures": "\(webhook.failures)"])
                     stats.paused += 1
                     webhooks[webhook.id]?.status = .paused   // our copy, until the reload confirms it
-                    notify(webhookID: webhook.id, type: "webhook.paused",
-                           fields: [("consecutive_failures", .number(JSONNumber(webhook.failures)))],
+                    notify(webhookID: webhook.id, kind: .paused,
                            reason: "paused automatically after \(webhook.failures) consecutive failed deliveries")
                 }
                 for webhook in changes.disabled {
@@ -770,7 +774,7 @@ final class WorkerSession {
                         "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)"])
                     stats.disabled += 1
                     webhooks[webhook.id]?.status = .disabled
-                    notify(webhookID: webhook.id, type: "webhook.disabled", fields: [], reason: webhook.reason)
+                    notify(webhookID: webhook.id, kind: .disabled, reason: webhook.reason)
                 }
             } catch {
                 databaseLost(error)
@@ -778,6 +782,7 @@ final class WorkerSession {
             }
         }
         reportCircuits(stats: &stats)
+        raiseNotices()
         // 2. RabbitMQ: retries, dead letters, parked and deferred jobs, confirmed; then the acks.
         guard let amqp else { return }
         let current = generation
@@ -816,9 +821,6 @@ final class WorkerSession {
             connect()
             flush(stats: &stats, force: true)
             if !pending.isEmpty { stopless.sleep(.milliseconds(100)) }
-            while curl.inFlight > 0, ContinuousClock.now < deadline {   // notifications still going out
-                _ = curl.perform(timeout: .milliseconds(50))
-            }
         }
         if !pending.isEmpty {
             logger.error("could not write everything before exit; the claims expire and the jobs are redelivered",
@@ -826,29 +828,22 @@ final class WorkerSession {
         }
     }
 
-    /// Tells the webhook's owner what happened to it (paused, disabled): a POST to notify_url,
-    /// signed like a delivery (Standard Webhooks with the webhook's live secrets), best effort, logged.
-    private func notify(webhookID: String, type: String, fields: [(String, JSONValue)], reason: String) {
-        guard let webhook = webhooks[webhookID], let url = webhook.notifyURL else { return }
-        let now = Timestamp.nowUnixMilliseconds()
-        var body: [UInt8] = []
-        JSONValue.object(JSONObject([
-            ("type", .string(type)), ("webhook_id", .string(webhookID)), ("webhook_name", .string(webhook.name)),
-            ("reason", .string(reason)), ("at", .string(Timestamp.iso8601(unixMilliseconds: now))),
-        ] + fields)).write(to: &body)
+    /// Tells the webhook's owner what happened to it: the notice is written to the notifications
+    /// outbox (once per webhook, kind and window, however many workers saw it) and sent from there
+    /// by a notifier, off this thread. Webhooks without notify_email or notify_url cost nothing.
+    private func notify(webhookID: String, kind: Notice.Kind, reason: String) {
+        guard let webhook = webhooks[webhookID], webhook.notifyURL != nil || webhook.notifyEmail != nil else { return }
+        notices.append((webhookID: webhookID, kind: kind, reason: reason))
+    }
+
+    /// Writes the notices raised since the last flush (one round trip; kept if the database is away).
+    private func raiseNotices() {
+        guard !notices.isEmpty, let database else { return }
         do {
-            var headers = [HTTPHeader("Content-Type", "application/json"), HTTPHeader("User-Agent", RequestBuilder.userAgent)]
-            for (name, value) in try WebhookSigner.headers(settings: SigningSettings(), secrets: webhook.liveSecrets(atMilliseconds: now),
-                                                           messageID: IDs.make("ntf_"), timestamp: now / 1000, body: body) {
-                headers.append(HTTPHeader(name, value))
-            }
-            let request = HTTPRequest(url: url, method: "POST", headers: headers, body: body, connectTimeout: .seconds(5),
-                                      timeout: .seconds(10), allowPrivateNetworks: configuration.base.allowPrivateNetworks)
-            let id = nextRequestID | (1 << 63)
-            nextRequestID += 1
-            try curl.add(request, id: id)
+            try NotificationStore(connection: database).raise(notices, digestSeconds: configuration.notifications.digestSeconds)
+            notices.removeAll()
         } catch {
-            logger.warning("\(type) notification could not be sent", metadata: ["webhook_id": "\(webhookID)", "error": "\(error)"])
+            databaseLost(error)
         }
     }
 }

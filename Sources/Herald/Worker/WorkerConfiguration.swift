@@ -27,6 +27,8 @@ public struct WorkerConfiguration: Sendable {
     public var reconcileGraceSeconds: Int
     /// The same while a backlog is queued (the job may simply be waiting its turn).
     public var reconcileBacklogGraceSeconds: Int
+    /// Telling owners (mail and notify_url): SMTP server, sender, digest window.
+    public var notifications: NotifierConfiguration
 
     public init(base: HeraldConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
         self.base = base
@@ -47,5 +49,6 @@ public struct WorkerConfiguration: Sendable {
         reconcileInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_RECONCILE_INTERVAL_MS", default: 2000, range: 100...3_600_000))
         reconcileGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_GRACE_S", default: 10, range: 0...86_400)
         reconcileBacklogGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_BACKLOG_GRACE_S", default: 300, range: 0...86_400)
+        notifications = try NotifierConfiguration(environment: environment)
     }
 }
