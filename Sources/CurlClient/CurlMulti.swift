@@ -63,6 +63,7 @@ public final class CurlMulti {
         _ = herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, request.verifyTLS ? 1 : 0)
         _ = herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, request.verifyTLS ? 2 : 0)
+        CurlMulti.setTLSMaterial(easy, request)
         _ = herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, CurlMulti.milliseconds(request.connectTimeout))
         _ = herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, CurlMulti.milliseconds(request.timeout))
         _ = herald_curl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1)
@@ -191,13 +192,24 @@ public final class CurlMulti {
                 return .failure(HTTPError(code: .blockedAddress, curlCode: Int(code.rawValue),
                                           message: "\(url): \(transfer.blockedReason ?? "destination refused by the address guard")", timing: timing))
             }
-            let detail = transfer.errorText.isEmpty ? String(cString: curl_easy_strerror(code)) : transfer.errorText
+            var detail = transfer.errorText.isEmpty ? String(cString: curl_easy_strerror(code)) : transfer.errorText
+            // A TLS 1.3 server that wants a client certificate may just close the connection after
+            // the handshake: say so, the plain "empty reply" would send people looking elsewhere.
+            if code == CURLE_GOT_NOTHING, transfer.request.url.lowercased().hasPrefix("https://"), transfer.responseHeaders.isEmpty {
+                detail += transfer.request.clientCertificatePEM == nil
+                    ? " (the server closed the TLS connection without answering: does it require a client certificate?)"
+                    : " (the server closed the TLS connection without answering: was the client certificate refused?)"
+            }
             let kind: HTTPError.Code
             switch code {
             case CURLE_OPERATION_TIMEDOUT: kind = .timeout
             case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .dnsFailed
             case CURLE_COULDNT_CONNECT: kind = .connectionFailed
             case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE:
+                kind = .tlsFailed
+            // TLS 1.3: a server that wants a client certificate says so after the handshake, as an
+            // alert on the first read or write; curl reports it as a send or receive error.
+            case CURLE_SEND_ERROR where detail.contains("SSL routines"), CURLE_RECV_ERROR where detail.contains("SSL routines"):
                 kind = .tlsFailed
             case CURLE_SEND_ERROR: kind = .sendFailed
             case CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE: kind = .receiveFailed
@@ -210,6 +222,25 @@ public final class CurlMulti {
         _ = herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: transfer.responseHeaders, body: transfer.responseBody,
                                      bodyTruncated: transfer.truncated, timing: timing))
+    }
+
+    /// Client certificate, key and CA bundle from memory (libcurl copies the blobs). libcurl keeps
+    /// connections with different client certificates apart, so a kept-alive connection never
+    /// carries another webhook's identity.
+    private static func setTLSMaterial(_ easy: UnsafeMutableRawPointer, _ request: HTTPRequest) {
+        func blob(_ option: CURLoption, _ pem: String) {
+            var bytes = Array(pem.utf8)
+            _ = bytes.withUnsafeMutableBytes { herald_curl_easy_setopt_blob(easy, option, $0.baseAddress, $0.count) }
+        }
+        if let certificate = request.clientCertificatePEM {
+            blob(CURLOPT_SSLCERT_BLOB, certificate)
+            _ = herald_curl_easy_setopt_string(easy, CURLOPT_SSLCERTTYPE, "PEM")
+        }
+        if let key = request.clientKeyPEM {
+            blob(CURLOPT_SSLKEY_BLOB, key)
+            _ = herald_curl_easy_setopt_string(easy, CURLOPT_SSLKEYTYPE, "PEM")
+        }
+        if let ca = request.caBundlePEM { blob(CURLOPT_CAINFO_BLOB, ca) }
     }
 
     static func milliseconds(_ d: Duration) -> Int {

@@ -36,11 +36,18 @@ public struct HTTPRequest: Sendable {
     /// When not empty, only these destinations pass.
     public var allowedNetworks: [IPNetwork]
     public var verifyTLS: Bool
+    /// Mutual TLS: the client certificate (PEM, may include its chain) and its private key (PEM),
+    /// handed to libcurl from memory, never written to disk.
+    public var clientCertificatePEM: String?
+    public var clientKeyPEM: String?
+    /// Trust only these CAs (PEM) for this request's server, instead of the system's store.
+    public var caBundlePEM: String?
 
     public init(url: String, method: String = "POST", headers: [HTTPHeader] = [], body: [UInt8] = [],
                 connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(30), responseTimeout: Duration? = nil,
                 maxResponseBodyBytes: Int = 65_536,
-                allowPrivateNetworks: Bool = false, allowedNetworks: [IPNetwork] = [], verifyTLS: Bool = true) {
+                allowPrivateNetworks: Bool = false, allowedNetworks: [IPNetwork] = [], verifyTLS: Bool = true,
+                clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil, caBundlePEM: String? = nil) {
         self.url = url
         self.method = method
         self.headers = headers
@@ -52,6 +59,9 @@ public struct HTTPRequest: Sendable {
         self.allowPrivateNetworks = allowPrivateNetworks
         self.allowedNetworks = allowedNetworks
         self.verifyTLS = verifyTLS
+        self.clientCertificatePEM = clientCertificatePEM
+        self.clientKeyPEM = clientKeyPEM
+        self.caBundlePEM = caBundlePEM
     }
 }
 
