@@ -37,6 +37,8 @@ public struct Webhook: Sendable {
     public var httpsOnly: Bool
     public var allowedNetworks: [String]
     public var pausedBehavior: PausedBehavior
+    /// Mutual TLS and a custom CA bundle, or nil.
+    public var tls: WebhookTLS? = nil
 
     public init(
         id: String, tenantID: String, name: String, description: String = "", status: Status = .active,
@@ -161,9 +163,10 @@ public struct Webhook: Sendable {
             throw WebhookValidationError(field: "rate_limit_per_minute", value: String(rate), rule: "must be a positive number of requests per minute")
         }
         if let notifyURL { try Webhook.validateURL(notifyURL, field: "notify_url") }
+        try tls?.validate()
         if let notifyEmail {
             let parts = notifyEmail.split(separator: "@", omittingEmptySubsequences: false)
-            guard notifyEmail.utf8.count <= 254, TextRules.isSingleLine(notifyEmail), !notifyEmail.contains(" "),
+            guard MailMessage.isValidAddress(notifyEmail), TextRules.isSingleLine(notifyEmail),
                   parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else {
                 throw WebhookValidationError(field: "notify_email", value: notifyEmail, rule: "must be an email address such as ops@example.com")
             }
