@@ -23,6 +23,7 @@ Control endpoints (not recorded):
     DELETE /_received       forget everything recorded
 
     python3 deploy/receiver.py --port 9100 [--secret whsec_...] [--log requests.jsonl]
+        [--tls-cert server.pem --tls-key server.key [--client-ca ca.pem]]   (HTTPS; mutual TLS)
 """
 import argparse
 import asyncio
@@ -196,9 +197,20 @@ async def main():
     parser.add_argument("--secret", action="append", default=[])
     parser.add_argument("--log")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM) ...")
+    parser.add_argument("--tls-key", help="... and this key (PEM)")
+    parser.add_argument("--client-ca", help="require a client certificate signed by this CA (mutual TLS)")
     args = parser.parse_args()
     state = State(args.secret, args.log, args.seed)
-    server = await asyncio.start_server(lambda r, w: handle(state, r, w), args.host, args.port, backlog=2048)
+    context = None
+    if args.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(args.client_ca)
+    server = await asyncio.start_server(lambda r, w: handle(state, r, w), args.host, args.port, backlog=2048, ssl=context)
     print(f"receiver listening on http://{args.host}:{args.port} "
           f"(verifier: {'standardwebhooks' if _OfficialWebhook else 'built-in'})", flush=True)
     async with server:

@@ -24,12 +24,16 @@ public final class Receiver: @unchecked Sendable {
 
     public let port: Int
     private let process: Process
+    /// HTTPS that requires a client certificate from this authority (mutual TLS), or plain HTTP.
+    private let pki: TestPKI?
 
-    public init() throws {
+    public init(mutualTLS pki: TestPKI? = nil) throws {
         port = try Receiver.freePort()
+        self.pki = pki
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", packageRoot.appendingPathComponent("deploy/receiver.py").path, "--port", String(port)]
+            + (pki.map { ["--tls-cert", $0.serverCertificatePath, "--tls-key", $0.serverKeyPath, "--client-ca", $0.caPath] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(10)
@@ -40,7 +44,7 @@ public final class Receiver: @unchecked Sendable {
         throw TestSupportError("the sample receiver did not start on port \(port) (is python3 installed?)")
     }
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "\(pki == nil ? "http" : "https")://127.0.0.1:\(port)" }
 
     public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
@@ -68,7 +72,8 @@ public final class Receiver: @unchecked Sendable {
     private func call(_ method: String, _ path: String, body: String) throws -> [UInt8] {
         let multi = try CurlMulti(maxTotalConnections: 2)
         try multi.add(HTTPRequest(url: baseURL + path, method: method, body: Array(body.utf8), connectTimeout: .seconds(2),
-                                  timeout: .seconds(10), maxResponseBodyBytes: 64 << 20, allowPrivateNetworks: true), id: 1)
+                                  timeout: .seconds(10), maxResponseBodyBytes: 64 << 20, allowPrivateNetworks: true,
+                                  clientCertificatePEM: pki?.clientCertificatePEM, clientKeyPEM: pki?.clientKeyPEM, caBundlePEM: pki?.caPEM), id: 1)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if let completion = multi.perform(timeout: .milliseconds(50)).completions.first {

@@ -356,5 +356,11 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_due ON notifications (due_at) WHERE done_at IS NULL;
 
 """###),
+        Migrator.Migration(version: 9, name: "0009_webhook_tls", sql: ###"""
+-- A webhook's TLS material (client certificate and key for mutual TLS, a CA bundle for its
+-- endpoint) as JSON sealed with the master key (AES-256-GCM), like its other credentials.
+ALTER TABLE webhooks ADD COLUMN tls_sealed bytea;
+
+"""###),
     ]
 }

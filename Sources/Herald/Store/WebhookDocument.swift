@@ -45,6 +45,17 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey, CaseIterable { case scheme, header, signTimestamp = "sign_timestamp" }
     }
 
+    /// Mutual TLS (client certificate and key, PEM) and a CA bundle to trust for the endpoint.
+    public struct TLS: Codable, Sendable, Equatable {
+        public var clientCertificate: String?
+        public var clientKey: String?
+        public var caBundle: String?
+        public init() {}
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case clientCertificate = "client_certificate", clientKey = "client_key", caBundle = "ca_bundle"
+        }
+    }
+
     public var id: String?
     public var tenant: String
     public var name: String
@@ -73,6 +84,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var httpsOnly: Bool?
     public var allowedNetworks: [String]?
     public var pausedBehavior: String?
+    public var tls: TLS?
     /// Read-only: live secrets appear only in `webhook show --secrets`.
     public var secrets: [String]?
     /// When each secret stops signing (Unix ms, nil = never): read from the store, never from input.
@@ -81,7 +93,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var pausedReason: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets
+        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls
         case contentType = "content_type", payloadTemplate = "payload_template", connectTimeoutMs = "connect_timeout_ms"
         case responseTimeoutMs = "response_timeout_ms", successStatusMin = "success_status_min", successStatusMax = "success_status_max"
         case pauseAfterFailures = "pause_after_failures", notifyEmail = "notify_email", notifyURL = "notify_url"
@@ -132,6 +144,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         httpsOnly = try c.decodeIfPresent(Bool.self, forKey: .httpsOnly)
         allowedNetworks = try c.decodeIfPresent([String].self, forKey: .allowedNetworks)
         pausedBehavior = try c.decodeIfPresent(String.self, forKey: .pausedBehavior)
+        tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
         secrets = try c.decodeIfPresent([String].self, forKey: .secrets)
         consecutiveFailures = try c.decodeIfPresent(Int.self, forKey: .consecutiveFailures)
         pausedReason = try c.decodeIfPresent(String.self, forKey: .pausedReason)
@@ -194,6 +207,10 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
             signing: SigningSettings(scheme: scheme, headerName: signingDoc.header ?? "X-Herald-Signature", signTimestamp: signingDoc.signTimestamp ?? true),
             secrets: secrets ?? [], httpsOnly: httpsOnly ?? false, allowedNetworks: allowedNetworks ?? [], pausedBehavior: pausedBehavior)
         webhook.secretExpiries = secretExpiries
+        if let tls {
+            let material = WebhookTLS(clientCertificate: tls.clientCertificate, clientKey: tls.clientKey, caBundle: tls.caBundle)
+            webhook.tls = material.isEmpty ? nil : material
+        }
         do { try webhook.validate() } catch { throw .invalid(error) }
         if let min = successStatusMin, let max = successStatusMax, min > max {
             throw invalid("success_status_max", String(max), "must not be below success_status_min (\(min))")
@@ -297,7 +314,8 @@ extension WebhookDocument {
         try checkKeys(top, allowed: CodingKeys.allCases.map(\.rawValue), path: "webhook")
         for (key, allowed) in [("auth", Authentication.CodingKeys.allCases.map(\.rawValue)),
                                ("retry", Retry.CodingKeys.allCases.map(\.rawValue)),
-                               ("signing", Signing.CodingKeys.allCases.map(\.rawValue))] {
+                               ("signing", Signing.CodingKeys.allCases.map(\.rawValue)),
+                               ("tls", TLS.CodingKeys.allCases.map(\.rawValue))] {
             if case .object(let nested)? = top[key] { try checkKeys(nested, allowed: allowed, path: "webhook.\(key)") }
         }
         do {
@@ -348,6 +366,7 @@ extension WebhookDocument {
         var doc = self
         doc.secrets = doc.secrets.map { $0.map { _ in "whsec_…" } }
         doc.auth?.redact()
+        if doc.tls?.clientKey != nil { doc.tls?.clientKey = WebhookDocument.masked }
         doc.url = Webhook.redactedURL(url)
         return doc
     }
@@ -357,6 +376,15 @@ extension WebhookDocument {
     public func keepingStoredCredentials(of stored: WebhookDocument) -> WebhookDocument {
         var doc = self
         if doc.url == Webhook.redactedURL(stored.url) { doc.url = stored.url }
+        if var tls = doc.tls, let old = stored.tls,
+           tls.clientKey == WebhookDocument.masked || tls.clientKey == "" || (tls.clientKey == nil && tls.clientCertificate != nil) {
+            // The key is kept only for the certificate it belongs to.
+            if tls.clientCertificate == nil || tls.clientCertificate == old.clientCertificate {
+                tls.clientCertificate = old.clientCertificate
+                tls.clientKey = old.clientKey
+            }
+            doc.tls = tls
+        }
         guard var auth = doc.auth, let old = stored.auth, auth.type == old.type else { return doc }
         func keep(_ given: String?, _ previous: String?) -> String? {
             guard let given, given != WebhookDocument.masked, !given.isEmpty else { return previous }

@@ -24,7 +24,8 @@ public struct WebhookStore {
         ARRAY(SELECT s.secret_sealed FROM webhook_secrets s
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
         ARRAY(SELECT COALESCE((extract(epoch FROM s.expires_at) * 1000)::bigint, 0) FROM webhook_secrets s
-              WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC)
+              WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
+        w.tls_sealed
         """
 
     /// Every webhook as a document (secrets opened). `tenant` limits it to one tenant.
@@ -124,6 +125,11 @@ public struct WebhookStore {
         }
         doc.secrets = secrets
         doc.secretExpiries = array(37).map { Int64($0).flatMap { $0 == 0 ? nil : $0 } }
+        if let sealed = try? row[38].decode([UInt8].self), !sealed.isEmpty {
+            do { doc.tls = try JSONDecoder().decode(WebhookDocument.TLS.self, from: Data(try box.open(sealed))) } catch {
+                throw .sealed("webhook \(doc.id ?? "?") TLS material cannot be opened with this master key (HERALD_MASTER_KEY changed?)")
+            }
+        }
         return doc
     }
 
@@ -133,6 +139,7 @@ public struct WebhookStore {
         var doc = input
         let webhook: Webhook
         do { webhook = try doc.makeWebhook() } catch { throw .document(error) }
+        try WebhookStore.checkTLS(webhook.tls)
         let id = doc.id ?? IDs.make("wh_")
         doc.id = id
         let secret: String
@@ -161,6 +168,7 @@ public struct WebhookStore {
         let input = given.keepingStoredCredentials(of: try document(id: id))
         let webhook: Webhook
         do { webhook = try input.makeWebhook() } catch { throw .document(error) }
+        try WebhookStore.checkTLS(webhook.tls)
         try storeOperation {
             try connection.transaction { c in
                 let n = try c.execute("UPDATE webhooks SET updated_at = now() WHERE id = $1", [id])
@@ -175,6 +183,7 @@ public struct WebhookStore {
         if webhook.authentication != .none {
             sealedAuth = try box.seal(Array(try JSONEncoder().encode(doc.auth ?? WebhookDocument.Authentication())))
         }
+        let sealedTLS = try webhook.tls.map { _ in try box.seal(Array(try JSONEncoder().encode(doc.tls ?? WebhookDocument.TLS()))) }
         let headersJSON = String(decoding: try JSONEncoder().encode(doc.headers ?? [:]), as: UTF8.self)
         try c.execute("""
             UPDATE webhooks SET tenant_id = $2, name = $3, description = $4, status = $5, version = $6, url = $7, method = $8,
@@ -183,7 +192,8 @@ public struct WebhookStore {
                 success_status_max = $19, max_retries = $20, retry_backoff = $21, retry_intervals_s = $22::int[],
                 retry_jitter = $23, pause_after_failures = $24, notify_email = $25, notify_url = $26,
                 keep_failed_payloads = $27, rate_limit_per_minute = $28, signing_scheme = $29, signature_header = $30,
-                sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, updated_at = now(),
+                sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, tls_sealed = $35,
+                updated_at = now(),
                 paused_at = CASE WHEN $5 IN ('paused', 'disabled') THEN COALESCE(paused_at, now()) END,
                 paused_reason = CASE WHEN $5 IN ('paused', 'disabled') THEN paused_reason END,
                 consecutive_failures = CASE WHEN $5 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
@@ -195,7 +205,22 @@ public struct WebhookStore {
                   webhook.retry.maxRetries, webhook.retry.backoff.rawValue, webhook.retry.intervals, webhook.retry.jitter,
                   webhook.pauseAfterFailures, webhook.notifyEmail, webhook.notifyURL, webhook.keepFailedPayloads,
                   webhook.rateLimitPerMinute, webhook.signing.scheme.rawValue, webhook.signing.headerName,
-                  webhook.signing.signTimestamp, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue])
+                  webhook.signing.signTimestamp, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue,
+                  sealedTLS])
+    }
+
+    /// What OpenSSL makes of the PEM input (the shape was checked by `makeWebhook`): the key must
+    /// belong to the certificate, the CA bundle must hold certificates.
+    static func checkTLS(_ tls: WebhookTLS?) throws(StoreError) {
+        guard let tls else { return }
+        do {
+            if let certificate = tls.clientCertificate, let key = tls.clientKey {
+                try PEMCheck.checkKeyPair(certificate: certificate, key: key)
+            }
+            if let bundle = tls.caBundle { try PEMCheck.certificateCount(bundle, field: "tls.ca_bundle") }
+        } catch {
+            throw .invalid("webhook.\(error.message)")
+        }
     }
 
     public func setStatus(id: String, status: Webhook.Status, reason: String? = nil) throws(StoreError) {

@@ -49,7 +49,8 @@ struct RequestBuilder {
             connectTimeout: .milliseconds(webhook.connectTimeoutMilliseconds),
             timeout: .milliseconds(webhook.connectTimeoutMilliseconds + webhook.responseTimeoutMilliseconds),
             responseTimeout: .milliseconds(webhook.responseTimeoutMilliseconds),
-            allowPrivateNetworks: allowPrivateNetworks, allowedNetworks: networks)
+            allowPrivateNetworks: allowPrivateNetworks, allowedNetworks: networks,
+            clientCertificatePEM: webhook.tls?.clientCertificate, clientKeyPEM: webhook.tls?.clientKey, caBundlePEM: webhook.tls?.caBundle)
         let logged = headers.filter { !$0.value.isEmpty }.map { h in
             "\(h.name): \(redacted.contains(h.name.lowercased()) ? "[redacted]" : h.value)"
         }.joined(separator: "\n")
