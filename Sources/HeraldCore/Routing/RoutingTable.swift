@@ -17,6 +17,8 @@ public struct RoutingTable: Sendable {
         /// and the state is `.discarded` so that no job is published. Record the delivery as failed
         /// with this error as the reason.
         public var renderError: TemplateRenderError?
+        /// The webhook delivers in event order (`ordering: fifo`).
+        public var ordered = false
     }
 
     public struct Outcome: Sendable {
@@ -88,7 +90,8 @@ public struct RoutingTable: Sendable {
             }
             decisions.append(Decision(deliveryID: id, webhookID: webhook.id,
                                       state: renderError == nil ? state : .discarded, payload: payload,
-                                      usesEnvelope: webhook.template == nil, renderError: renderError))
+                                      usesEnvelope: webhook.template == nil, renderError: renderError,
+                                      ordered: webhook.ordering == .fifo))
         }
         return Outcome(decisions: decisions, typeMismatches: mismatches)
     }

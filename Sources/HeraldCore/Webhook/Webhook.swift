@@ -39,6 +39,8 @@ public struct Webhook: Sendable {
     public var pausedBehavior: PausedBehavior
     /// Mutual TLS and a custom CA bundle, or nil.
     public var tls: WebhookTLS? = nil
+    /// `fifo`: one delivery at a time, in event order.
+    public var ordering: DeliveryOrdering = .none
 
     public init(
         id: String, tenantID: String, name: String, description: String = "", status: Status = .active,
