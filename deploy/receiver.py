@@ -7,6 +7,7 @@ behaves according to the request path, so one receiver can play many endpoints:
 
     /ok/...                 200
     /fail/<n>/...           500 for the first n attempts of each webhook-id, then 200
+    /fail-nth/<k>/<n>/...   500 for the first n attempts of the k-th webhook-id to arrive on this path
     /status/<code>/...      always <code>
     /sleep/<ms>/...         waits <ms>, then 200
     /flaky/<percent>/...    fails <percent>% of first attempts at random (seeded), then 200
@@ -46,6 +47,7 @@ class State:
         self.secrets = list(secrets)
         self.received = []
         self.attempts = {}
+        self.arrivals = {}
         self.log = open(log_path, "a") if log_path else None
         self.random = random.Random(seed)
         self.answered_failures = 0
@@ -93,6 +95,11 @@ async def behave(state, path, headers):
             return 503 if time.time() < float(parts[1]) else 200
         if kind == "retry-after" and len(parts) > 2:
             return 429 if attempt <= int(parts[2]) else 200
+        if kind == "fail-nth" and len(parts) > 2:
+            seen = state.arrivals.setdefault(path, [])
+            if msg_id not in seen:
+                seen.append(msg_id)
+            return 500 if seen.index(msg_id) + 1 == int(parts[1]) and attempt <= int(parts[2]) else 200
         if kind == "fail" and len(parts) > 1:
             return 500 if attempt <= int(parts[1]) else 200
         if kind == "status" and len(parts) > 1:

@@ -127,12 +127,14 @@ public struct Router: HeraldService {
                             note: "payload_template: \(renderError)"))
                         continue
                     }
-                    deliveries.append(NewDelivery(
+                    var delivery = NewDelivery(
                         id: decision.deliveryID, tenantID: event.tenant, eventID: event.id, eventType: event.type,
                         webhookID: decision.webhookID, state: state,
                         payload: decision.payload.map { String(decoding: $0, as: UTF8.self) },
                         payloadDeferred: decision.payload == nil && !decision.usesEnvelope,
-                        note: state == .cancelled ? "webhook paused; its events are discarded while paused" : nil))
+                        note: state == .cancelled ? "webhook paused; its events are discarded while paused" : nil)
+                    delivery.ordered = decision.ordered
+                    deliveries.append(delivery)
                 }
             }
             table = routing

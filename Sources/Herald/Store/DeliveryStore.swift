@@ -14,6 +14,8 @@ public struct NewDelivery: Sendable {
     public var payload: String?
     public var payloadDeferred: Bool
     public var note: String?
+    /// Takes a place in its webhook's line (`ordering: fifo`): numbered in insertion order.
+    public var ordered = false
 
     public init(id: String, tenantID: String, eventID: String, eventType: String, webhookID: String, state: InitialState,
                 payload: String?, payloadDeferred: Bool, note: String?) {
@@ -33,6 +35,8 @@ public struct NewDelivery: Sendable {
 public struct RecordedChanges: Sendable {
     public var paused: [(id: String, name: String, failures: Int)] = []
     public var disabled: [(id: String, name: String, reason: String)] = []
+    /// Ordered webhooks whose delivery ended: the next one in line, to publish now.
+    public var released: [JobTicket] = []
     public init() {}
 }
 
@@ -77,6 +81,8 @@ public struct AttemptOutcome: Sendable {
     public var disableWebhook: String? = nil
     /// The delivery ended failed and its owner wants to know: it joins the webhook's digest.
     public var notifyFailed = false
+    /// The webhook delivers in order: when this one ends, the next in line is released.
+    public var ordered = false
 }
 
 /// What a claim came to for the jobs it could not claim.
@@ -88,6 +94,8 @@ public struct UnclaimedJob: Sendable, Equatable {
         case duplicate
         /// No such delivery (deleted, or a job from another installation).
         case unknown
+        /// Its webhook delivers in order and an older delivery is not finished: it waits (no attempt spent).
+        case waitingForPredecessor(seconds: Int)
     }
     public var deliveryID: String
     public var reason: Reason
@@ -119,7 +127,7 @@ public struct DeliveryStore {
         eventSQL += " ON CONFLICT DO NOTHING"
         var deliverySQL = """
             INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state, payload, payload_deferred,
-                                    last_error, next_attempt_at, completed_at) VALUES
+                                    last_error, next_attempt_at, completed_at, seq) VALUES
             """
         var deliveryParams: [(any PostgresEncodable)?] = []
         deliveryParams.reserveCapacity(deliveries.count * 9)
@@ -127,7 +135,9 @@ public struct DeliveryStore {
             let b = i * 9
             deliverySQL += i == 0 ? "" : ","
             deliverySQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5),$\(b + 6),$\(b + 7),$\(b + 8)::bool,$\(b + 9),now(),"
-            deliverySQL += d.state == .cancelled || d.state == .failed ? "now())" : "NULL)"
+            deliverySQL += d.state == .cancelled || d.state == .failed ? "now()," : "NULL,"
+            // Rows of one statement take sequence numbers in VALUES order: the events' order.
+            deliverySQL += d.ordered ? "nextval('delivery_seq'))" : "NULL)"
             deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note]
         }
         // An existing row is "updated" to itself only when it is still pending, so that RETURNING
@@ -169,6 +179,10 @@ public struct DeliveryStore {
                 WHERE d.id = j.id AND old.id = d.id AND (
                       (d.state IN ('pending', 'retrying') AND d.attempts = j.attempt - 1)
                    OR (d.state = 'in_flight' AND d.attempts = j.attempt AND d.lease_until < now()))
+                  -- Ordered webhooks (seq set): only the oldest unfinished delivery may go.
+                  AND (d.seq IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM deliveries o WHERE o.webhook_id = d.webhook_id AND o.seq < d.seq
+                         AND o.state IN ('pending', 'in_flight', 'retrying', 'paused')))
                 RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload, d.payload_deferred,
                           old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
             ), abandoned AS (
@@ -197,18 +211,22 @@ public struct DeliveryStore {
         let claimedIDs = Set(claimed.map(\.id))
         let missing = jobs.filter { !claimedIDs.contains($0.deliveryID) }
         let states = try connection.query("""
-            SELECT id, state, attempts, ceil(extract(epoch FROM lease_until - now()))::int
+            SELECT id, state, attempts, ceil(extract(epoch FROM lease_until - now()))::int, seq IS NOT NULL
             FROM deliveries WHERE id = ANY($1::text[])
             """, [missing.map(\.deliveryID)])
-        var byID: [String: (state: String, attempts: Int, leaseLeft: Int?)] = [:]
+        var byID: [String: (state: String, attempts: Int, leaseLeft: Int?, ordered: Bool)] = [:]
         for row in states {
             guard let id = row[0].text else { continue }
-            byID[id] = (row[1].text ?? "", (try? row[2].decode(Int.self)) ?? 0, try? row[3].decode(Int.self))
+            byID[id] = (row[1].text ?? "", (try? row[2].decode(Int.self)) ?? 0, try? row[3].decode(Int.self), row[4].text == "t")
         }
         let unclaimed = missing.map { job -> UnclaimedJob in
             guard let row = byID[job.deliveryID] else { return UnclaimedJob(deliveryID: job.deliveryID, reason: .unknown) }
             if row.state == "in_flight", row.attempts == job.attempt {
                 return UnclaimedJob(deliveryID: job.deliveryID, reason: .heldElsewhere(seconds: max(1, row.leaseLeft ?? 1)))
+            }
+            if row.ordered, ["pending", "retrying"].contains(row.state), row.attempts == job.attempt - 1,
+               case .waitForPredecessor(let seconds) = OrderingPolicy.admission(olderUnfinished: true) {
+                return UnclaimedJob(deliveryID: job.deliveryID, reason: .waitingForPredecessor(seconds: seconds))
             }
             return UnclaimedJob(deliveryID: job.deliveryID, reason: .duplicate)
         }
@@ -314,9 +332,26 @@ public struct DeliveryStore {
                 failed.map { (webhookID: $0.webhookID, deliveryID: $0.deliveryID, reason: $0.error ?? "failed") },
                 digestSeconds: digestSeconds))
         }
+        // Ordered webhooks whose delivery ended: the oldest unfinished one is next (if it waits).
+        var releasedIndex: Int?
+        let releasing = Set(outcomes.filter { $0.ordered && OrderingPolicy.releasesSuccessor(finalState: $0.nextState.rawValue) }
+            .map(\.webhookID))
+        if !releasing.isEmpty {
+            statements.append(("""
+                SELECT DISTINCT ON (webhook_id) id, webhook_id, attempts + 1, state FROM deliveries
+                WHERE webhook_id = ANY($1::text[]) AND seq IS NOT NULL AND state IN ('pending', 'in_flight', 'retrying', 'paused')
+                ORDER BY webhook_id, seq
+                """, [Array(releasing)]))
+            releasedIndex = statements.count - 1
+        }
         statements.append(("COMMIT", []))
         let results = try connection.pipeline(statements)
         var changes = RecordedChanges()
+        if let releasedIndex, results.count > releasedIndex {
+            changes.released = results[releasedIndex].filter { $0[3].text == "pending" }.map {
+                JobTicket(deliveryID: $0[0].text ?? "", webhookID: $0[1].text ?? "", attempt: (try? $0[2].decode(Int.self)) ?? 1)
+            }
+        }
         if let pausedIndex, results.count > pausedIndex {
             changes.paused = results[pausedIndex].map { (id: $0[0].text ?? "", name: $0[1].text ?? "", failures: (try? $0[2].decode(Int.self)) ?? 0) }
         }

@@ -85,6 +85,8 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var allowedNetworks: [String]?
     public var pausedBehavior: String?
     public var tls: TLS?
+    /// `none` (default) or `fifo`: one delivery at a time, in event order.
+    public var ordering: String?
     /// Read-only: live secrets appear only in `webhook show --secrets`.
     public var secrets: [String]?
     /// When each secret stops signing (Unix ms, nil = never): read from the store, never from input.
@@ -93,7 +95,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var pausedReason: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls
+        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls, ordering
         case contentType = "content_type", payloadTemplate = "payload_template", connectTimeoutMs = "connect_timeout_ms"
         case responseTimeoutMs = "response_timeout_ms", successStatusMin = "success_status_min", successStatusMax = "success_status_max"
         case pauseAfterFailures = "pause_after_failures", notifyEmail = "notify_email", notifyURL = "notify_url"
@@ -145,6 +147,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         allowedNetworks = try c.decodeIfPresent([String].self, forKey: .allowedNetworks)
         pausedBehavior = try c.decodeIfPresent(String.self, forKey: .pausedBehavior)
         tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
+        ordering = try c.decodeIfPresent(String.self, forKey: .ordering)
         secrets = try c.decodeIfPresent([String].self, forKey: .secrets)
         consecutiveFailures = try c.decodeIfPresent(Int.self, forKey: .consecutiveFailures)
         pausedReason = try c.decodeIfPresent(String.self, forKey: .pausedReason)
@@ -160,6 +163,9 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         }
         guard let pausedBehavior = Webhook.PausedBehavior(rawValue: pausedBehavior ?? "queue") else {
             throw invalid("paused_behavior", self.pausedBehavior ?? "", "must be queue or discard")
+        }
+        guard let ordering = DeliveryOrdering(rawValue: ordering ?? "none") else {
+            throw invalid("ordering", self.ordering ?? "", "must be none or fifo")
         }
         let retryDoc = retry ?? Retry()
         guard let backoff = RetryPolicy.Backoff(rawValue: retryDoc.backoff ?? "custom") else {
@@ -207,6 +213,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
             signing: SigningSettings(scheme: scheme, headerName: signingDoc.header ?? "X-Herald-Signature", signTimestamp: signingDoc.signTimestamp ?? true),
             secrets: secrets ?? [], httpsOnly: httpsOnly ?? false, allowedNetworks: allowedNetworks ?? [], pausedBehavior: pausedBehavior)
         webhook.secretExpiries = secretExpiries
+        webhook.ordering = ordering
         if let tls {
             let material = WebhookTLS(clientCertificate: tls.clientCertificate, clientKey: tls.clientKey, caBundle: tls.caBundle)
             webhook.tls = material.isEmpty ? nil : material

@@ -25,7 +25,7 @@ public struct WebhookStore {
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
         ARRAY(SELECT COALESCE((extract(epoch FROM s.expires_at) * 1000)::bigint, 0) FROM webhook_secrets s
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
-        w.tls_sealed
+        w.tls_sealed, w.ordering
         """
 
     /// Every webhook as a document (secrets opened). `tenant` limits it to one tenant.
@@ -125,6 +125,7 @@ public struct WebhookStore {
         }
         doc.secrets = secrets
         doc.secretExpiries = array(37).map { Int64($0).flatMap { $0 == 0 ? nil : $0 } }
+        doc.ordering = text(39)
         if let sealed = try? row[38].decode([UInt8].self), !sealed.isEmpty {
             do { doc.tls = try JSONDecoder().decode(WebhookDocument.TLS.self, from: Data(try box.open(sealed))) } catch {
                 throw .sealed("webhook \(doc.id ?? "?") TLS material cannot be opened with this master key (HERALD_MASTER_KEY changed?)")
@@ -192,7 +193,7 @@ public struct WebhookStore {
                 success_status_max = $19, max_retries = $20, retry_backoff = $21, retry_intervals_s = $22::int[],
                 retry_jitter = $23, pause_after_failures = $24, notify_email = $25, notify_url = $26,
                 keep_failed_payloads = $27, rate_limit_per_minute = $28, signing_scheme = $29, signature_header = $30,
-                sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, tls_sealed = $35,
+                sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, tls_sealed = $35, ordering = $36,
                 updated_at = now(),
                 paused_at = CASE WHEN $5 IN ('paused', 'disabled') THEN COALESCE(paused_at, now()) END,
                 paused_reason = CASE WHEN $5 IN ('paused', 'disabled') THEN paused_reason END,
@@ -206,7 +207,7 @@ public struct WebhookStore {
                   webhook.pauseAfterFailures, webhook.notifyEmail, webhook.notifyURL, webhook.keepFailedPayloads,
                   webhook.rateLimitPerMinute, webhook.signing.scheme.rawValue, webhook.signing.headerName,
                   webhook.signing.signTimestamp, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue,
-                  sealedTLS])
+                  sealedTLS, webhook.ordering.rawValue])
     }
 
     /// What OpenSSL makes of the PEM input (the shape was checked by `makeWebhook`): the key must

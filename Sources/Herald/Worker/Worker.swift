@@ -518,6 +518,12 @@ final class WorkerSession {
                     stats.duplicates += 1
                     logger.debug("duplicate job dropped", metadata: ["delivery_id": "\(job.deliveryID)", "attempt": "\(job.attempt)"])
                     enqueue(Pending(deliveryTag: message.deliveryTag, generation: generation))
+                case .waitingForPredecessor(let seconds):
+                    // An ordered webhook's older delivery is not finished: this one waits, unclaimed.
+                    // It is sent for when that one ends; the delay queue and the reconciler are the net.
+                    stats.fifoWaits += 1
+                    let webhookID = JobMessages.webhookID(of: message.properties) ?? ""
+                    later(message, job: job, webhookID: webhookID, seconds: DelayBuckets.covering(seconds), postpone: true, reason: "fifo")
                 case .unknown:
                     stats.invalid += 1
                     park(message, in: topology.names.invalidQueue, reason: "no delivery \(job.deliveryID) in this database")
@@ -629,6 +635,7 @@ final class WorkerSession {
             statusCode: record.statusCode, succeeded: plan.succeeded, error: StoredText.clean(optional: plan.error),
             requestHeaders: record.requestHeaders, responseHeaders: record.responseHeaders, responseBody: record.responseBody,
             nextState: .succeeded, nextAttemptInSeconds: nil, dropPayload: plan.dropPayload, wasSent: true)
+        outcome.ordered = webhook.ordering == .fifo
         if case .disable(let reason) = plan.webhookAction {
             outcome.disableWebhook = reason
             webhooks[webhook.id]?.status = .disabled   // at once: nothing more goes to a gone endpoint
@@ -666,10 +673,11 @@ final class WorkerSession {
 
     /// A claimed job that is not sent (webhook paused, disabled or gone): the attempt is given back.
     private func settleUnsent(_ tag: UInt64, _ delivery: ClaimedDelivery, state: AttemptOutcome.NextState, reason: String) {
-        let outcome = AttemptOutcome(
+        var outcome = AttemptOutcome(
             deliveryID: delivery.id, attempt: delivery.attempt, webhookID: delivery.webhookID, startedAtMilliseconds: 0,
             durationMilliseconds: 0, statusCode: nil, succeeded: false, error: reason, requestHeaders: nil, responseHeaders: nil,
             responseBody: nil, nextState: state, nextAttemptInSeconds: nil, dropPayload: false, wasSent: false)
+        outcome.ordered = webhooks[delivery.webhookID]?.ordering == .fifo
         enqueue(Pending(deliveryTag: tag, generation: generation, outcome: outcome))
     }
 
@@ -760,6 +768,9 @@ final class WorkerSession {
                 for index in pending.indices {
                     pending[index].outcome = nil
                     pending[index].postpone = nil
+                }
+                for ticket in changes.released {   // the next in line of an ordered webhook
+                    enqueue(Pending(deliveryTag: nil, generation: generation, message: messages.job(ticket)))
                 }
                 for webhook in changes.paused {
                     logger.error("webhook paused after consecutive failures", metadata: [
@@ -902,6 +913,7 @@ struct WorkerStats {
     var atWebhookCap = 0
     var circuitWaits = 0
     var circuitsOpened = 0
+    var fifoWaits = 0
     var invalid = 0
     var rateLimited = 0
     var paused = 0
@@ -918,7 +930,7 @@ struct WorkerStats {
         logger.info("worker progress", metadata: [
             "succeeded": "\(succeeded)", "retried": "\(retried)", "failed": "\(failed)", "duplicates_dropped": "\(duplicates)",
             "deferred_held_elsewhere": "\(deferred)", "interrupted": "\(interrupted)", "at_webhook_cap": "\(atWebhookCap)",
-            "waiting_for_token": "\(waitingForToken)", "circuit_waits": "\(circuitWaits)",
+            "waiting_for_token": "\(waitingForToken)", "circuit_waits": "\(circuitWaits)", "fifo_waits": "\(fifoWaits)",
             "rate_limited": "\(rateLimited)", "invalid": "\(invalid)", "in_flight": "\(inFlight)",
             "attempts_per_s": "\(seconds > 0 ? Int(Double(done - lastDone) / seconds) : 0)",
         ])
