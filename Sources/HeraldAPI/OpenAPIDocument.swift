@@ -448,6 +448,14 @@ components:
         allowed_networks: {type: array, items: {type: string}}
         paused_behavior: {type: string, enum: [queue, discard]}
         secrets: {type: array, items: {type: string}, description: 'a secret the partner already has (create only)'}
+        ordering: {type: string, enum: [none, fifo], description: 'fifo: one at a time, in event order'}
+        tls:
+          type: object
+          description: mutual TLS (the key is masked when shown and kept on update)
+          properties:
+            client_certificate: {type: string, description: PEM}
+            client_key: {type: string, description: PEM}
+            ca_bundle: {type: string, description: PEM certificates trusted instead of the system store}
         consecutive_failures: {type: integer, readOnly: true}
         paused_reason: {type: string, readOnly: true}
     WebhookCreated:
