@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "heraldctl", targets: ["heraldctl"]),
         .executable(name: "herald-api", targets: ["herald-api"]),
         .library(name: "Herald", targets: ["Herald"]),
+        .library(name: "HeraldVerify", targets: ["HeraldVerify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,9 +39,12 @@ let package = Package(
         // The domain: no I/O.
         .target(name: "HeraldCore"),
 
+        // Signature schemes: signing and, for Swift receivers, verification.
+        .target(name: "HeraldVerify", dependencies: ["HeraldCore", "HeraldCrypto"]),
+
         // The services.
         .target(name: "Herald", dependencies: [
-            "HeraldCore", "AMQP", "PostgresClient", "CurlClient", "HeraldCrypto",
+            "HeraldCore", "AMQP", "PostgresClient", "CurlClient", "HeraldCrypto", "HeraldVerify",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -63,6 +67,7 @@ let package = Package(
         .target(name: "HeraldTestSupport", dependencies: ["CurlClient", "HeraldCore"], path: "Tests/HeraldTestSupport"),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldCrypto"]),
         .testTarget(name: "HeraldCryptoTests", dependencies: ["HeraldCrypto"]),
+        .testTarget(name: "HeraldVerifyTests", dependencies: ["HeraldVerify"]),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "CurlClientTests", dependencies: ["CurlClient", "HeraldTestSupport"]),

@@ -275,6 +275,14 @@ CREATE TABLE endpoint_circuits (
 CREATE INDEX endpoint_circuits_not_closed ON endpoint_circuits (endpoint) WHERE phase <> 'closed';
 
 """###),
+        Migrator.Migration(version: 6, name: "0006_signature_schemes", sql: ###"""
+-- Signature schemes as data (receiver compatibility): the webhook document's `signing` object as
+-- the person wrote it (preset names and overrides), e.g. {"schemes": ["standard-webhooks", "erp-hex"]}.
+-- NULL = the webhook predates this column: signing_scheme / signature_header / sign_timestamp hold it.
+-- Secrets a partner brings (any text, not only whsec_) live in webhook_secrets like generated ones.
+ALTER TABLE webhooks ADD COLUMN signing jsonb;
+
+"""###),
         Migrator.Migration(version: 7, name: "0007_api", sql: ###"""
 -- The management API (herald-api): tokens, the audit log, idempotent HTTP ingest, and the indexes
 -- that keep its per-webhook and per-tenant lists index-backed as the tables grow.

@@ -96,14 +96,14 @@ public struct Notifier: HeraldService {
         return (emailSent, urlSent, errors.isEmpty ? nil : errors.joined(separator: "; "))
     }
 
-    /// A POST to notify_url, signed like a delivery (Standard Webhooks, the webhook's live
+    /// A POST to notify_url, signed like a delivery (the webhook's signature schemes and live
     /// secrets), through the address guard; done when the endpoint answers 2xx.
     func post(_ notice: Notice, to url: String, webhook: Webhook, curl: CurlMulti) throws {
         let now = Timestamp.nowUnixMilliseconds()
         var body: [UInt8] = []
         notice.json.write(to: &body)
         var headers = [HTTPHeader("Content-Type", "application/json"), HTTPHeader("User-Agent", RequestBuilder.userAgent)]
-        for (name, value) in try WebhookSigner.headers(settings: SigningSettings(), secrets: webhook.liveSecrets(atMilliseconds: now),
+        for (name, value) in try WebhookSigner.headers(settings: webhook.signing, secrets: webhook.liveSecrets(atMilliseconds: now),
                                                        messageID: IDs.make("ntf_"), timestamp: now / 1000, body: body) {
             headers.append(HTTPHeader(name, value))
         }

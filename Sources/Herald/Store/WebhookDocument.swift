@@ -37,12 +37,97 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey, CaseIterable { case maxRetries = "max_retries", backoff, intervalsSeconds = "intervals_s", jitter }
     }
 
+    /// How requests are signed: `scheme` names one preset (`standard-webhooks`, `erp-hex`,
+    /// `wms-hex`, `github`, `stripe`, `shopify`; `none`; the legacy `hex`) with `header` and
+    /// `sign_timestamp` as overrides, or `schemes` lists several (during a migration), each a
+    /// preset name or an object (`SignatureScheme` fields, `preset` optional).
     public struct Signing: Codable, Sendable, Equatable {
         public var scheme: String?
         public var header: String?
         public var signTimestamp: Bool?
+        public var schemes: [Scheme]?
         public init() {}
-        enum CodingKeys: String, CodingKey, CaseIterable { case scheme, header, signTimestamp = "sign_timestamp" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case scheme, header, schemes, signTimestamp = "sign_timestamp" }
+    }
+
+    /// One signature scheme: a preset name (`"github"`), or an object whose fields override the
+    /// preset's (or describe a scheme of its own).
+    public struct Scheme: Codable, Sendable, Equatable {
+        public var preset: String?
+        public var header: String?
+        public var signed: String?
+        public var encoding: String?
+        public var prefix: String?
+        public var separator: String?
+        public var timestampHeader: String?
+        public var timestampParam: String?
+        public var idHeader: String?
+        public var key: String?
+        public var rotation: String?
+
+        public init(preset: String? = nil) { self.preset = preset }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case preset, header, signed, encoding, prefix, separator, key, rotation
+            case timestampHeader = "timestamp_header", timestampParam = "timestamp_param", idHeader = "id_header"
+        }
+
+        var isPresetOnly: Bool { self == Scheme(preset: preset) }
+
+        public init(from decoder: any Decoder) throws {
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                preset = name
+                return
+            }
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            preset = try c.decodeIfPresent(String.self, forKey: .preset)
+            header = try c.decodeIfPresent(String.self, forKey: .header)
+            signed = try c.decodeIfPresent(String.self, forKey: .signed)
+            encoding = try c.decodeIfPresent(String.self, forKey: .encoding)
+            prefix = try c.decodeIfPresent(String.self, forKey: .prefix)
+            separator = try c.decodeIfPresent(String.self, forKey: .separator)
+            timestampHeader = try c.decodeIfPresent(String.self, forKey: .timestampHeader)
+            timestampParam = try c.decodeIfPresent(String.self, forKey: .timestampParam)
+            idHeader = try c.decodeIfPresent(String.self, forKey: .idHeader)
+            key = try c.decodeIfPresent(String.self, forKey: .key)
+            rotation = try c.decodeIfPresent(String.self, forKey: .rotation)
+        }
+
+        /// A preset alone is written as its name.
+        public func encode(to encoder: any Encoder) throws {
+            if isPresetOnly, let preset {
+                var single = encoder.singleValueContainer()
+                try single.encode(preset)
+                return
+            }
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(preset, forKey: .preset)
+            try c.encodeIfPresent(header, forKey: .header)
+            try c.encodeIfPresent(signed, forKey: .signed)
+            try c.encodeIfPresent(encoding, forKey: .encoding)
+            try c.encodeIfPresent(prefix, forKey: .prefix)
+            try c.encodeIfPresent(separator, forKey: .separator)
+            try c.encodeIfPresent(timestampHeader, forKey: .timestampHeader)
+            try c.encodeIfPresent(timestampParam, forKey: .timestampParam)
+            try c.encodeIfPresent(idHeader, forKey: .idHeader)
+            try c.encodeIfPresent(key, forKey: .key)
+            try c.encodeIfPresent(rotation, forKey: .rotation)
+        }
+
+        var overrides: SignatureScheme.Overrides {
+            var o = SignatureScheme.Overrides()
+            o.header = header
+            o.signed = signed
+            o.encoding = encoding
+            o.prefix = prefix
+            o.separator = separator
+            o.timestampHeader = timestampHeader
+            o.timestampParameter = timestampParam
+            o.idHeader = idHeader
+            o.key = key
+            o.rotation = rotation
+            return o
+        }
     }
 
     /// Mutual TLS (client certificate and key, PEM) and a CA bundle to trust for the endpoint.
@@ -174,10 +259,8 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         let defaults = RetryPolicy.default
         let policy = RetryPolicy(maxRetries: retryDoc.maxRetries ?? defaults.maxRetries, backoff: backoff,
                                  intervals: retryDoc.intervalsSeconds ?? defaults.intervals, jitter: retryDoc.jitter ?? 0)
-        let signingDoc = signing ?? Signing()
-        guard let scheme = SigningSettings.Scheme(rawValue: signingDoc.scheme ?? "standard") else {
-            throw invalid("signing.scheme", signingDoc.scheme ?? "", "must be standard, hex or none")
-        }
+        let signingSettings: SigningSettings
+        do { signingSettings = try (signing ?? Signing()).makeSettings() } catch { throw .invalid(error) }
         let authentication = try makeAuthentication()
         var parsedFilter: Filter?
         if let filter, !filter.allSatisfy(\.isWhitespace) {
@@ -210,7 +293,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
             successStatus: (successStatusMin ?? 200)...max(successStatusMin ?? 200, successStatusMax ?? 299),
             retry: policy, pauseAfterFailures: pauseAfterFailures ?? 0, notifyEmail: notifyEmail, notifyURL: notifyURL,
             keepFailedPayloads: keepFailedPayloads ?? true, rateLimitPerMinute: rateLimitPerMinute,
-            signing: SigningSettings(scheme: scheme, headerName: signingDoc.header ?? "X-Herald-Signature", signTimestamp: signingDoc.signTimestamp ?? true),
+            signing: signingSettings,
             secrets: secrets ?? [], httpsOnly: httpsOnly ?? false, allowedNetworks: allowedNetworks ?? [], pausedBehavior: pausedBehavior)
         webhook.secretExpiries = secretExpiries
         webhook.ordering = ordering
@@ -325,6 +408,13 @@ extension WebhookDocument {
                                ("tls", TLS.CodingKeys.allCases.map(\.rawValue))] {
             if case .object(let nested)? = top[key] { try checkKeys(nested, allowed: allowed, path: "webhook.\(key)") }
         }
+        if case .object(let signing)? = top["signing"], case .array(let schemes)? = signing["schemes"] {
+            for (i, item) in schemes.enumerated() {
+                if case .object(let scheme) = item {
+                    try checkKeys(scheme, allowed: Scheme.CodingKeys.allCases.map(\.rawValue), path: "webhook.signing.schemes[\(i)]")
+                }
+            }
+        }
         do {
             return try JSONDecoder().decode(WebhookDocument.self, from: Data(bytes))
         } catch let error as DecodingError {
@@ -414,5 +504,49 @@ extension WebhookDocument.Authentication {
         if value != nil { value = WebhookDocument.masked }
         if clientSecret != nil { clientSecret = WebhookDocument.masked }
         if secret != nil { secret = WebhookDocument.masked }
+    }
+}
+
+extension WebhookDocument.Signing {
+    /// The checked schemes: presets resolved, overrides applied, every field validated.
+    public func makeSettings() throws(WebhookValidationError) -> SigningSettings {
+        if let schemes {
+            guard scheme == nil, header == nil, signTimestamp == nil else {
+                throw WebhookValidationError(field: "signing.schemes", value: "",
+                                             rule: "give either signing.scheme (with header, sign_timestamp) or signing.schemes, not both")
+            }
+            guard !schemes.isEmpty else {
+                throw WebhookValidationError(field: "signing.schemes", value: "[]", rule: "list at least one scheme; for unsigned requests use \"scheme\": \"none\"")
+            }
+            var result: [SignatureScheme] = []
+            for (i, item) in schemes.enumerated() {
+                result.append(try SignatureScheme.make(preset: item.preset, overrides: item.overrides, field: "signing.schemes[\(i)]"))
+            }
+            let settings = SigningSettings(schemes: result)
+            return settings
+        }
+        let name = scheme ?? "standard-webhooks"
+        if name == "none" { return .unsigned }
+        var overrides = SignatureScheme.Overrides()
+        overrides.header = header
+        if name == "hex" {
+            // Herald's earlier hex scheme: X-Herald-Signature: sha256=<hex> over timestamp.body
+            // (sign_timestamp, default true) with X-Herald-Timestamp, keyed with the secret as written.
+            overrides.header = header ?? "X-Herald-Signature"
+            overrides.signed = signTimestamp ?? true ? "timestamp.body" : "body"
+            overrides.timestampHeader = signTimestamp ?? true ? "X-Herald-Timestamp" : nil
+            return SigningSettings(schemes: [try SignatureScheme.make(preset: nil, overrides: overrides, field: "signing")])
+        }
+        guard let preset = SignaturePreset(name: name) else {
+            throw WebhookValidationError(field: "signing.scheme", value: name, rule: "must be one of \(SignaturePreset.names), none (or hex)")
+        }
+        if let signTimestamp {
+            if preset.scheme.signed == .body {
+                overrides.signed = signTimestamp ? "timestamp.body" : "body"
+            } else if !signTimestamp {
+                throw WebhookValidationError(field: "signing.sign_timestamp", value: "false", rule: "\(preset.rawValue) always signs the timestamp")
+            }
+        }
+        return SigningSettings(schemes: [try SignatureScheme.make(preset: preset.rawValue, overrides: overrides, field: "signing")])
     }
 }

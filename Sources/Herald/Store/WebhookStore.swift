@@ -25,7 +25,7 @@ public struct WebhookStore {
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
         ARRAY(SELECT COALESCE((extract(epoch FROM s.expires_at) * 1000)::bigint, 0) FROM webhook_secrets s
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
-        w.tls_sealed, w.ordering
+        w.tls_sealed, w.ordering, w.signing::text
         """
 
     /// Every webhook as a document (secrets opened). `tenant` limits it to one tenant.
@@ -104,11 +104,18 @@ public struct WebhookStore {
         doc.notifyURL = text(25)
         doc.keepFailedPayloads = bool(26)
         doc.rateLimitPerMinute = int(27)
-        var signing = WebhookDocument.Signing()
-        signing.scheme = text(28)
-        signing.header = text(29)
-        signing.signTimestamp = bool(30)
-        doc.signing = signing
+        if let json = text(40), let signing = try? JSONDecoder().decode(WebhookDocument.Signing.self, from: Data(json.utf8)) {
+            doc.signing = signing
+        } else {
+            // Written before signature schemes were data: the three columns say it.
+            var signing = WebhookDocument.Signing()
+            signing.scheme = text(28)
+            if signing.scheme == "hex" {
+                signing.header = text(29)
+                signing.signTimestamp = bool(30)
+            }
+            doc.signing = signing
+        }
         doc.httpsOnly = bool(31)
         doc.allowedNetworks = array(32)
         doc.pausedBehavior = text(33)
@@ -143,9 +150,12 @@ public struct WebhookStore {
         try WebhookStore.checkTLS(webhook.tls)
         let id = doc.id ?? IDs.make("wh_")
         doc.id = id
+        guard (input.secrets?.count ?? 0) <= 1 else {
+            throw .invalid("webhook.secrets: give at most one secret at creation; add more with rotate-secret")
+        }
         let secret: String
         if let given = input.secrets?.first {
-            do { try WebhookSigner.validateSecret(given) } catch { throw .invalid("webhook.secrets: \(error.message)") }
+            do { try WebhookSigner.validateSecret(given, for: webhook.signing.schemes) } catch { throw .invalid(error.message) }
             secret = given
         } else {
             do { secret = try WebhookSigner.generateSecret() } catch { throw .crypto(error) }
@@ -166,10 +176,16 @@ public struct WebhookStore {
     /// A masked (`…`) or omitted credential keeps its stored value.
     public func update(_ given: WebhookDocument) throws(StoreError) {
         guard let id = given.id else { throw .invalid("webhook.id: an id is required to update") }
-        let input = given.keepingStoredCredentials(of: try document(id: id))
+        let stored = try document(id: id)
+        let input = given.keepingStoredCredentials(of: stored)
         let webhook: Webhook
         do { webhook = try input.makeWebhook() } catch { throw .document(error) }
         try WebhookStore.checkTLS(webhook.tls)
+        for secret in stored.secrets ?? [] {
+            do { try WebhookSigner.validateSecret(secret, for: webhook.signing.schemes) } catch {
+                throw .invalid("\(error.message) (a live secret of this webhook does not suit the new signing schemes: rotate to a whsec_ secret first)")
+            }
+        }
         try storeOperation {
             try connection.transaction { c in
                 let n = try c.execute("UPDATE webhooks SET updated_at = now() WHERE id = $1", [id])
@@ -186,6 +202,10 @@ public struct WebhookStore {
         }
         let sealedTLS = try webhook.tls.map { _ in try box.seal(Array(try JSONEncoder().encode(doc.tls ?? WebhookDocument.TLS()))) }
         let headersJSON = String(decoding: try JSONEncoder().encode(doc.headers ?? [:]), as: UTF8.self)
+        let signingJSON = try doc.signing.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        // The earlier columns keep a summary (for older readers): the first scheme.
+        let first = webhook.signing.schemes.first
+        let legacyScheme = first == nil ? "none" : first == .standardWebhooks ? "standard" : "hex"
         try c.execute("""
             UPDATE webhooks SET tenant_id = $2, name = $3, description = $4, status = $5, version = $6, url = $7, method = $8,
                 content_type = $9, auth_type = $10, auth_config_sealed = $11, headers = $12::jsonb, events = $13, filter = $14,
@@ -194,7 +214,7 @@ public struct WebhookStore {
                 retry_jitter = $23, pause_after_failures = $24, notify_email = $25, notify_url = $26,
                 keep_failed_payloads = $27, rate_limit_per_minute = $28, signing_scheme = $29, signature_header = $30,
                 sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, tls_sealed = $35, ordering = $36,
-                updated_at = now(),
+                signing = $37::jsonb, updated_at = now(),
                 paused_at = CASE WHEN $5 IN ('paused', 'disabled') THEN COALESCE(paused_at, now()) END,
                 paused_reason = CASE WHEN $5 IN ('paused', 'disabled') THEN paused_reason END,
                 consecutive_failures = CASE WHEN $5 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
@@ -205,9 +225,9 @@ public struct WebhookStore {
                   webhook.responseTimeoutMilliseconds, webhook.successStatus.lowerBound, webhook.successStatus.upperBound,
                   webhook.retry.maxRetries, webhook.retry.backoff.rawValue, webhook.retry.intervals, webhook.retry.jitter,
                   webhook.pauseAfterFailures, webhook.notifyEmail, webhook.notifyURL, webhook.keepFailedPayloads,
-                  webhook.rateLimitPerMinute, webhook.signing.scheme.rawValue, webhook.signing.headerName,
-                  webhook.signing.signTimestamp, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue,
-                  sealedTLS, webhook.ordering.rawValue])
+                  webhook.rateLimitPerMinute, legacyScheme, first?.header ?? "X-Herald-Signature",
+                  first?.signed.includesTimestamp ?? true, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue,
+                  sealedTLS, webhook.ordering.rawValue, signingJSON])
     }
 
     /// What OpenSSL makes of the PEM input (the shape was checked by `makeWebhook`): the key must
@@ -252,9 +272,20 @@ public struct WebhookStore {
 
     /// Adds a new secret; the old ones keep signing until `graceSeconds` have passed, so receivers
     /// can switch without rejecting a single delivery.
-    public func rotateSecret(id: String, graceSeconds: Int) throws(StoreError) -> String {
+    /// `given` is a secret the partner brings (checked against the webhook's schemes); without it
+    /// a fresh `whsec_` secret is made.
+    public func rotateSecret(id: String, graceSeconds: Int, secret given: String? = nil) throws(StoreError) -> String {
+        guard graceSeconds >= 0 else { throw .invalid("grace: \(graceSeconds) — must be 0 or more seconds") }
         let secret: String
-        do { secret = try WebhookSigner.generateSecret() } catch { throw .crypto(error) }
+        if let given {
+            let webhook: Webhook
+            let stored = try document(id: id)
+            do { webhook = try stored.makeWebhook(validateTemplateVariables: false) } catch { throw .invalid(error.description) }
+            do { try WebhookSigner.validateSecret(given, for: webhook.signing.schemes) } catch { throw .invalid(error.message) }
+            secret = given
+        } else {
+            do { secret = try WebhookSigner.generateSecret() } catch { throw .crypto(error) }
+        }
         try storeOperation {
             try connection.transaction { c in
                 let exists = try c.query("SELECT 1 FROM webhooks WHERE id = $1", [id])

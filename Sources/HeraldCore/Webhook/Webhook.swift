@@ -28,7 +28,8 @@ public struct Webhook: Sendable {
     public var keepFailedPayloads: Bool
     public var rateLimitPerMinute: Int?
     public var signing: SigningSettings
-    /// Live signing secrets (`whsec_…`), newest first; all of them sign during a rotation.
+    /// Live signing secrets, newest first (`whsec_…`, or a secret the partner brought for schemes
+    /// keyed with the secret as written); which of them sign during a rotation is the scheme's choice.
     public var secrets: [String]
     /// When each of `secrets` stops signing (Unix ms; nil or missing = never). The signer asks
     /// `liveSecrets(atMilliseconds:)`, so an expired secret stops signing on time even in a
@@ -185,6 +186,10 @@ public struct Webhook: Sendable {
             try Webhook.validateHeaderValue(header.value, field: "headers.\(header.name)", maxBytes: Limits.headerValueBytes)
         }
         try signing.validate()
+        let signatureHeaders = Set(signing.schemes.flatMap { [$0.header] + $0.companionHeaders }.map { $0.lowercased() } + ["webhook-id", "webhook-timestamp"])
+        for header in headers where signatureHeaders.contains(header.name.lowercased()) {
+            throw WebhookValidationError(field: "headers", value: header.name, rule: "is a signing header; the signature scheme sets it")
+        }
         try authentication.validate()
         guard allowedNetworks.count <= Limits.allowedNetworks else {
             throw WebhookValidationError(field: "allowed_networks", value: "\(allowedNetworks.count) networks", rule: "at most \(Limits.allowedNetworks)")
@@ -283,29 +288,44 @@ public struct Webhook: Sendable {
     }
 }
 
-/// How requests are signed.
+/// How requests are signed: one or more signature schemes (several during a migration from one
+/// receiver convention to another); none means unsigned. Every request also carries `webhook-id`.
 public struct SigningSettings: Sendable, Equatable {
-    public enum Scheme: String, Sendable, CaseIterable {
-        /// Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature: v1,<base64>.
-        case standard
-        /// `X-Herald-Signature: sha256=<hex>` over the body, or over `timestamp.body`.
-        case hex
-        case none
+    public var schemes: [SignatureScheme]
+
+    public init(schemes: [SignatureScheme] = [.standardWebhooks]) {
+        self.schemes = schemes
     }
 
-    public var scheme: Scheme
-    public var headerName: String
-    public var signTimestamp: Bool
+    /// Unsigned requests (only `webhook-id`, `webhook-timestamp`).
+    public static let unsigned = SigningSettings(schemes: [])
 
-    public init(scheme: Scheme = .standard, headerName: String = "X-Herald-Signature", signTimestamp: Bool = true) {
-        self.scheme = scheme
-        self.headerName = headerName
-        self.signTimestamp = signTimestamp
-    }
+    /// True when some scheme keys the HMAC with a `whsec_` secret's bytes (Standard Webhooks):
+    /// then every secret must have that form.
+    public var needsWhsecSecrets: Bool { schemes.contains { $0.key == .whsec } }
 
     func validate() throws(WebhookValidationError) {
-        guard HTTPHeaderName.isValid(headerName) else {
-            throw WebhookValidationError(field: "signature_header", value: headerName, rule: "is not a valid HTTP header name")
+        guard schemes.count <= SignatureScheme.Limits.schemesPerWebhook else {
+            throw WebhookValidationError(field: "signing.schemes", value: "\(schemes.count) schemes",
+                                         rule: "at most \(SignatureScheme.Limits.schemesPerWebhook)")
+        }
+        var seen: [String: Int] = [:]
+        for (i, scheme) in schemes.enumerated() {
+            try scheme.validate(field: "signing.schemes[\(i)]")
+            let name = scheme.header.lowercased()
+            if let other = seen[name] {
+                throw WebhookValidationError(field: "signing.schemes[\(i)].header", value: scheme.header,
+                                             rule: "signing.schemes[\(other)] writes this header already; each scheme needs its own")
+            }
+            seen[name] = i
+        }
+        for (i, scheme) in schemes.enumerated() {
+            for companion in scheme.companionHeaders {
+                if let owner = seen[companion.lowercased()] {
+                    throw WebhookValidationError(field: "signing.schemes[\(i)]", value: companion,
+                                                 rule: "is the signature header of signing.schemes[\(owner)]")
+                }
+            }
         }
     }
 }
