@@ -5,8 +5,10 @@ import HeraldCore
 public enum Preview {
     public struct PreviewError: Error, CustomStringConvertible, Sendable { public var description: String }
 
+    /// `subscribedTypes`: the event types whose fields the template may use (a webhook's
+    /// subscription); default: the previewed event's type.
     public static func render(template source: String?, eventType: String?, eventJSON: String?, webhookID: String = "wh_preview", deliveryID: String = "msg_preview",
-                              attempt: Int = 1) throws -> String {
+                              attempt: Int = 1, subscribedTypes: [String]? = nil) throws -> String {
         let event: JSONValue
         if let eventJSON {
             do { event = try JSONValue(parsing: eventJSON) } catch { throw PreviewError(description: "event: not JSON: \(error)") }
@@ -21,8 +23,8 @@ public enum Preview {
         let template: PayloadTemplate
         if let source {
             do { template = try PayloadTemplate(parsing: source) } catch { throw PreviewError(description: "template: \(error)") }
-            let type = event["type"]?.stringValue ?? eventType ?? ""
-            do { try template.validate(knownPaths: EventCatalog.fieldPaths(for: type)) } catch {
+            let types = subscribedTypes ?? [event["type"]?.stringValue ?? eventType ?? ""]
+            do { try template.validate(knownPaths: types.reduce(into: Set<String>()) { $0.formUnion(EventCatalog.fieldPaths(for: $1)) }) } catch {
                 throw PreviewError(description: "template: \(error)")
             }
         } else {

@@ -172,6 +172,9 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var tls: TLS?
     /// `none` (default) or `fifo`: one delivery at a time, in event order.
     public var ordering: String?
+    /// An integration preset (`slack`, `teams`, `zapier`, `crm`, `accounting`): its template is the
+    /// payload unless `payload_template` is given, its events the subscription unless `events` is.
+    public var preset: String?
     /// Read-only: live secrets appear only in `webhook show --secrets`.
     public var secrets: [String]?
     /// When each secret stops signing (Unix ms, nil = never): read from the store, never from input.
@@ -186,7 +189,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         case pauseAfterFailures = "pause_after_failures", notifyEmail = "notify_email", notifyURL = "notify_url"
         case keepFailedPayloads = "keep_failed_payloads", rateLimitPerMinute = "rate_limit_per_minute", httpsOnly = "https_only"
         case allowedNetworks = "allowed_networks", pausedBehavior = "paused_behavior", consecutiveFailures = "consecutive_failures"
-        case pausedReason = "paused_reason"
+        case pausedReason = "paused_reason", preset
     }
 
     public init(tenant: String, name: String, url: String, events: [String]) {
@@ -210,7 +213,9 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         contentType = try c.decodeIfPresent(String.self, forKey: .contentType)
         auth = try c.decodeIfPresent(Authentication.self, forKey: .auth)
         headers = try c.decodeIfPresent([String: String].self, forKey: .headers)
-        events = try c.decode([String].self, forKey: .events)
+        preset = try c.decodeIfPresent(String.self, forKey: .preset)
+        // With a preset, events may be left to it.
+        events = try preset == nil ? c.decode([String].self, forKey: .events) : c.decodeIfPresent([String].self, forKey: .events) ?? []
         filter = try c.decodeIfPresent(String.self, forKey: .filter)
         if let text = try? c.decodeIfPresent(String.self, forKey: .payloadTemplate) {
             payloadTemplate = text
@@ -267,6 +272,15 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
             do { parsedFilter = try Filter(parsing: filter) } catch {
                 throw .filter(error)
             }
+        }
+        var events = self.events
+        var payloadTemplate = self.payloadTemplate
+        if let preset {
+            guard let integration = IntegrationPreset(rawValue: preset) else {
+                throw invalid("preset", preset, "must be one of \(IntegrationPreset.names)")
+            }
+            if events.isEmpty { events = integration.defaultEvents }
+            if payloadTemplate?.allSatisfy(\.isWhitespace) ?? true { payloadTemplate = integration.template }
         }
         var parsedTemplate: PayloadTemplate?
         if let payloadTemplate, !payloadTemplate.allSatisfy(\.isWhitespace) {

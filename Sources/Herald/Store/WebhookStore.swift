@@ -25,7 +25,7 @@ public struct WebhookStore {
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
         ARRAY(SELECT COALESCE((extract(epoch FROM s.expires_at) * 1000)::bigint, 0) FROM webhook_secrets s
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
-        w.tls_sealed, w.ordering, w.signing::text
+        w.tls_sealed, w.ordering, w.signing::text, w.preset
         """
 
     /// Every webhook as a document (secrets opened). `tenant` limits it to one tenant.
@@ -104,6 +104,7 @@ public struct WebhookStore {
         doc.notifyURL = text(25)
         doc.keepFailedPayloads = bool(26)
         doc.rateLimitPerMinute = int(27)
+        doc.preset = text(41)
         if let json = text(40), let signing = try? JSONDecoder().decode(WebhookDocument.Signing.self, from: Data(json.utf8)) {
             doc.signing = signing
         } else {
@@ -214,7 +215,7 @@ public struct WebhookStore {
                 retry_jitter = $23, pause_after_failures = $24, notify_email = $25, notify_url = $26,
                 keep_failed_payloads = $27, rate_limit_per_minute = $28, signing_scheme = $29, signature_header = $30,
                 sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, tls_sealed = $35, ordering = $36,
-                signing = $37::jsonb, updated_at = now(),
+                signing = $37::jsonb, preset = $38, updated_at = now(),
                 paused_at = CASE WHEN $5 IN ('paused', 'disabled') THEN COALESCE(paused_at, now()) END,
                 paused_reason = CASE WHEN $5 IN ('paused', 'disabled') THEN paused_reason END,
                 consecutive_failures = CASE WHEN $5 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
@@ -227,7 +228,7 @@ public struct WebhookStore {
                   webhook.pauseAfterFailures, webhook.notifyEmail, webhook.notifyURL, webhook.keepFailedPayloads,
                   webhook.rateLimitPerMinute, legacyScheme, first?.header ?? "X-Herald-Signature",
                   first?.signed.includesTimestamp ?? true, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue,
-                  sealedTLS, webhook.ordering.rawValue, signingJSON])
+                  sealedTLS, webhook.ordering.rawValue, signingJSON, doc.preset])
     }
 
     /// What OpenSSL makes of the PEM input (the shape was checked by `makeWebhook`): the key must

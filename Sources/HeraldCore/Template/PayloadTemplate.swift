@@ -6,7 +6,8 @@
 ///   `occurred_at`, `data`). System variables: `webhook.id` (the webhook's id, `wh_…`),
 ///   `delivery.id` or `webhook.delivery_id` (the delivery's id, `msg_…`: the stable `webhook-id`
 ///   header), `webhook.timestamp` (ISO 8601), `webhook.event` (the type), `webhook.attempt`;
-///   and `event.id`, `event.type`, `event.tenant`, `event.occurred_at`.
+///   and `event.id`, `event.type`, `event.tenant`, `event.occurred_at`; a readable message per
+///   event type: `event.title`, `event.summary`, `event.summary_slack`, `event.facts` (`EventMessages`).
 /// - A string that is exactly one placeholder becomes the value with its JSON type (a number stays
 ///   a number, an object stays an object; missing → `null`). Inside longer text the value is
 ///   interpolated as text (missing → empty).
@@ -56,6 +57,7 @@ public struct PayloadTemplate: Sendable {
     static let systemVariables: Set<String> = [
         "webhook.id", "webhook.delivery_id", "delivery.id", "webhook.timestamp", "webhook.event", "webhook.attempt",
         "event.id", "event.type", "event.tenant", "event.occurred_at",
+        "event.title", "event.summary", "event.summary_slack", "event.facts",
     ]
 
     /// Checks every variable against the field paths of the subscribed event types. With no known

@@ -94,6 +94,10 @@ enum TemplateCompiler {
         case "event.id": return .path(["id"], fromItem: false)
         case "event.tenant": return .path(["tenant"], fromItem: false)
         case "event.occurred_at": return .path(["occurred_at"], fromItem: false)
+        case "event.title": return .message(.title)
+        case "event.summary": return .message(.summary)
+        case "event.summary_slack": return .message(.slackSummary)
+        case "event.facts": return .message(.facts)
         default: break
         }
         let components = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)

@@ -47,6 +47,8 @@ indirect enum TemplateNode: Sendable {
             case .deliveryID: JSONValue.writeString(scope.context.deliveryID, to: &buffer)
             case .timestamp: JSONValue.writeString(scope.context.timestamp, to: &buffer)
             case .eventType: JSONValue.writeString(scope.context.eventType, to: &buffer)
+            case .message(.facts): EventMessages.factsJSON(of: scope.event).write(to: &buffer)
+            case .message(let kind): JSONValue.writeString(kind.text(of: scope.event), to: &buffer)
             case .path(let components, let fromItem):
                 if let value = scope.resolve(components, fromItem: fromItem) {
                     value.write(to: &buffer)
@@ -76,6 +78,8 @@ enum TemplateSegment: Sendable {
 
 enum TemplateVariable: Sendable {
     case webhookID, deliveryID, timestamp, eventType, attempt
+    /// `{event.title}`, `{event.summary}`, `{event.summary_slack}`, `{event.facts}` (EventMessages).
+    case message(MessageKind)
     /// Components from the envelope root, or from the current line item.
     case path([String], fromItem: Bool)
 }
@@ -113,6 +117,9 @@ struct TemplateScope {
         case .deliveryID: JSONValue.writeEscaped(context.deliveryID, to: &buffer)
         case .timestamp: JSONValue.writeEscaped(context.timestamp, to: &buffer)
         case .eventType: JSONValue.writeEscaped(context.eventType, to: &buffer)
+        case .message(.facts):
+            JSONValue.writeEscaped(EventMessages.factsJSON(of: event).serialized(), to: &buffer)
+        case .message(let kind): JSONValue.writeEscaped(kind.text(of: event), to: &buffer)
         case .path(let components, let fromItem):
             guard let value = resolve(components, fromItem: fromItem) else { return }
             switch value {
@@ -125,6 +132,19 @@ struct TemplateScope {
                 value.write(to: &inner)
                 JSONValue.writeEscaped(String(decoding: inner, as: UTF8.self), to: &buffer)
             }
+        }
+    }
+}
+
+enum MessageKind: Sendable {
+    case title, summary, slackSummary, facts
+
+    func text(of event: JSONValue) -> String {
+        switch self {
+        case .title: EventMessages.title(of: event)
+        case .summary: EventMessages.summary(of: event)
+        case .slackSummary: EventMessages.slackSummary(of: event)
+        case .facts: EventMessages.factsJSON(of: event).serialized()
         }
     }
 }
