@@ -15,6 +15,10 @@ behaves according to the request path, so one receiver can play many endpoints:
     /nul/...                200 with a body holding a NUL byte (a hostile receiver)
     /retry-after/<s>/<n>/...  429 with `Retry-After: <s>` for the first n attempts of each webhook-id, then 200
     /down-until/<unix>/...  503 until that Unix time, then 200 (an endpoint that is down for a while)
+    /slack/...              a Slack incoming webhook: 200 "ok" for a JSON object with a non-empty "text" (at most
+                            40000 characters, &<> escaped as Slack asks) or "blocks"; else 400 invalid_payload / no_text
+    /teams/...              a Teams incoming webhook: 200 "1" for a MessageCard with a summary or text (and facts
+                            of {"name", "value"} strings); else 400 with the reason
     /token                  an OAuth 2.0 token endpoint: {"access_token": "tok-<n>", "expires_in": 3600}
 
 Control endpoints (not recorded):
@@ -66,7 +70,10 @@ class State:
                     return True
                 except Exception:
                     continue
-            key = base64.b64decode(secret[len("whsec_"):] if secret.startswith("whsec_") else secret)
+            try:
+                key = base64.b64decode(secret[len("whsec_"):] if secret.startswith("whsec_") else secret, validate=True)
+            except ValueError:
+                continue  # a partner's own secret (another scheme): not a Standard Webhooks key
             expected = base64.b64encode(hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
             for candidate in sig.split(" "):
                 version, _, value = candidate.partition(",")
@@ -82,6 +89,41 @@ def respond(writer, status, body=b"", content_type="application/json", keep_aliv
     head += "Connection: keep-alive\r\n" if keep_alive else "Connection: close\r\n"
     head += extra_headers
     writer.write(head.encode() + b"\r\n" + body)
+
+
+def slack_answer(body):
+    """What Slack's incoming webhooks answer (api.slack.com/messaging/webhooks#handling_errors)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return 400, b"invalid_payload"
+    if not isinstance(message, dict):
+        return 400, b"invalid_payload"
+    text = message.get("text")
+    if not (isinstance(text, str) and text.strip()) and not message.get("blocks"):
+        return 400, b"no_text"
+    if isinstance(text, str):
+        bare = text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+        if len(text) > 40000 or "<" in bare or ">" in bare or "&" in bare:
+            return 400, b"invalid_payload"
+    return 200, b"ok"
+
+
+def teams_answer(body):
+    """What a Teams incoming webhook (Office 365 connector) answers to a message card."""
+    try:
+        card = json.loads(body)
+    except ValueError:
+        return 400, b"Bad payload received by generic incoming webhook."
+    if not isinstance(card, dict) or card.get("@type") != "MessageCard":
+        return 400, b"Bad payload received by generic incoming webhook."
+    if not any(isinstance(card.get(k), str) and card[k].strip() for k in ("summary", "text")):
+        return 400, b"Summary or Text is required."
+    for section in card.get("sections", []):
+        for fact in section.get("facts", []) if isinstance(section, dict) else [None]:
+            if not (isinstance(fact, dict) and isinstance(fact.get("name"), str) and isinstance(fact.get("value"), str)):
+                return 400, b"Bad payload received by generic incoming webhook."
+    return 200, b"1"
 
 
 async def behave(state, path, headers):
@@ -141,6 +183,10 @@ async def handle(state, reader, writer):
                 verified = state.verify(headers, body)
                 status = await behave(state, target, headers)
                 parts = [p for p in target.split("?")[0].split("/") if p]
+                shaped = {"slack": slack_answer, "teams": teams_answer}.get(parts[0] if parts else "")
+                answer = None
+                if shaped:
+                    status, answer = shaped(body)
                 record = {"method": method, "path": target, "headers": headers, "body": body.decode("utf-8", "replace"),
                           "verified": verified, "status": status, "at": time.time()}
                 state.received.append(record)
@@ -149,7 +195,9 @@ async def handle(state, reader, writer):
                 if state.log:
                     state.log.write(json.dumps(record) + "\n")
                     state.log.flush()
-                if parts[:1] == ["token"]:
+                if answer is not None:
+                    respond(writer, status, answer, content_type="text/plain")
+                elif parts[:1] == ["token"]:
                     state.tokens = getattr(state, "tokens", 0) + 1
                     respond(writer, 200, json.dumps({"access_token": f"tok-{state.tokens}", "token_type": "Bearer",
                                                      "expires_in": 3600}).encode())
