@@ -95,31 +95,37 @@ struct HeraldVerifyTests {
         #expect(throws: WebhookVerifier.Failure.self) { try WebhookVerifier(preset: .standardWebhooks, secrets: ["partner-secret-1"]) }
     }
 
+    func settings(_ s: SignatureScheme.Settings, _ preset: String) -> SignatureScheme.Settings {
+        var s = s
+        s.preset = preset
+        return s
+    }
+
     @Test("scheme descriptions are validated field by field")
     func validation() throws {
-        var o = SignatureScheme.Overrides()
+        var o = SignatureScheme.Settings()
         o.header = "X-Bad\r\nInjected: 1"
-        var error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(preset: "github", overrides: o, field: "signing") }
+        var error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(settings(o, "github"), field: "signing") }
         #expect(error?.field == "signing.header")
-        o = SignatureScheme.Overrides()
+        o = SignatureScheme.Settings()
         o.header = "Content-Type"
-        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(preset: "github", overrides: o, field: "signing") }
+        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(settings(o, "github"), field: "signing") }
         #expect(error?.rule.contains("Herald sets itself") == true)
-        o = SignatureScheme.Overrides()
+        o = SignatureScheme.Settings()
         o.encoding = "base32"
-        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(preset: "github", overrides: o, field: "signing.schemes[1]") }
+        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(settings(o, "github"), field: "signing.schemes[1]") }
         #expect(error?.field == "signing.schemes[1].encoding")
-        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(preset: "gitlab", overrides: .init(), field: "signing") }
+        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(settings(SignatureScheme.Settings(), "gitlab"), field: "signing") }
         #expect(error?.rule.contains("erp-hex") == true)
-        o = SignatureScheme.Overrides()
+        o = SignatureScheme.Settings()
         o.signed = "timestamp.body"
-        let erp = try SignatureScheme.make(preset: "erp-hex", overrides: o, field: "signing")
+        let erp = try SignatureScheme.make(settings(o, "erp-hex"), field: "signing")
         #expect(erp.timestampHeader == "X-Angage-Timestamp", "the timestamp option names its header after the signature's")
         o.timestampHeader = ""
-        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(preset: "erp-hex", overrides: o, field: "signing") }
+        error = #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(settings(o, "erp-hex"), field: "signing") }
         #expect(error?.field == "signing.timestamp_header")
-        o = SignatureScheme.Overrides()
+        o = SignatureScheme.Settings()
         o.prefix = "sha256 ="
-        #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(preset: "github", overrides: o, field: "signing") }
+        #expect(throws: WebhookValidationError.self) { try SignatureScheme.make(settings(o, "github"), field: "signing") }
     }
 }

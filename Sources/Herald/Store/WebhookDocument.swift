@@ -52,83 +52,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
 
     /// One signature scheme: a preset name (`"github"`), or an object whose fields override the
     /// preset's (or describe a scheme of its own).
-    public struct Scheme: Codable, Sendable, Equatable {
-        public var preset: String?
-        public var header: String?
-        public var signed: String?
-        public var encoding: String?
-        public var prefix: String?
-        public var separator: String?
-        public var timestampHeader: String?
-        public var timestampParam: String?
-        public var idHeader: String?
-        public var key: String?
-        public var rotation: String?
-
-        public init(preset: String? = nil) { self.preset = preset }
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case preset, header, signed, encoding, prefix, separator, key, rotation
-            case timestampHeader = "timestamp_header", timestampParam = "timestamp_param", idHeader = "id_header"
-        }
-
-        var isPresetOnly: Bool { self == Scheme(preset: preset) }
-
-        public init(from decoder: any Decoder) throws {
-            if let name = try? decoder.singleValueContainer().decode(String.self) {
-                preset = name
-                return
-            }
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            preset = try c.decodeIfPresent(String.self, forKey: .preset)
-            header = try c.decodeIfPresent(String.self, forKey: .header)
-            signed = try c.decodeIfPresent(String.self, forKey: .signed)
-            encoding = try c.decodeIfPresent(String.self, forKey: .encoding)
-            prefix = try c.decodeIfPresent(String.self, forKey: .prefix)
-            separator = try c.decodeIfPresent(String.self, forKey: .separator)
-            timestampHeader = try c.decodeIfPresent(String.self, forKey: .timestampHeader)
-            timestampParam = try c.decodeIfPresent(String.self, forKey: .timestampParam)
-            idHeader = try c.decodeIfPresent(String.self, forKey: .idHeader)
-            key = try c.decodeIfPresent(String.self, forKey: .key)
-            rotation = try c.decodeIfPresent(String.self, forKey: .rotation)
-        }
-
-        /// A preset alone is written as its name.
-        public func encode(to encoder: any Encoder) throws {
-            if isPresetOnly, let preset {
-                var single = encoder.singleValueContainer()
-                try single.encode(preset)
-                return
-            }
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encodeIfPresent(preset, forKey: .preset)
-            try c.encodeIfPresent(header, forKey: .header)
-            try c.encodeIfPresent(signed, forKey: .signed)
-            try c.encodeIfPresent(encoding, forKey: .encoding)
-            try c.encodeIfPresent(prefix, forKey: .prefix)
-            try c.encodeIfPresent(separator, forKey: .separator)
-            try c.encodeIfPresent(timestampHeader, forKey: .timestampHeader)
-            try c.encodeIfPresent(timestampParam, forKey: .timestampParam)
-            try c.encodeIfPresent(idHeader, forKey: .idHeader)
-            try c.encodeIfPresent(key, forKey: .key)
-            try c.encodeIfPresent(rotation, forKey: .rotation)
-        }
-
-        var overrides: SignatureScheme.Overrides {
-            var o = SignatureScheme.Overrides()
-            o.header = header
-            o.signed = signed
-            o.encoding = encoding
-            o.prefix = prefix
-            o.separator = separator
-            o.timestampHeader = timestampHeader
-            o.timestampParameter = timestampParam
-            o.idHeader = idHeader
-            o.key = key
-            o.rotation = rotation
-            return o
-        }
-    }
+    public typealias Scheme = SignatureScheme.Settings
 
     /// Mutual TLS (client certificate and key, PEM) and a CA bundle to trust for the endpoint.
     public struct TLS: Codable, Sendable, Equatable {
@@ -534,14 +458,13 @@ extension WebhookDocument.Signing {
             }
             var result: [SignatureScheme] = []
             for (i, item) in schemes.enumerated() {
-                result.append(try SignatureScheme.make(preset: item.preset, overrides: item.overrides, field: "signing.schemes[\(i)]"))
+                result.append(try SignatureScheme.make(item, field: "signing.schemes[\(i)]"))
             }
-            let settings = SigningSettings(schemes: result)
-            return settings
+            return SigningSettings(schemes: result)
         }
         let name = scheme ?? "standard-webhooks"
         if name == "none" { return .unsigned }
-        var overrides = SignatureScheme.Overrides()
+        var overrides = SignatureScheme.Settings()
         overrides.header = header
         if name == "hex" {
             // Herald's earlier hex scheme: X-Herald-Signature: sha256=<hex> over timestamp.body
@@ -549,7 +472,7 @@ extension WebhookDocument.Signing {
             overrides.header = header ?? "X-Herald-Signature"
             overrides.signed = signTimestamp ?? true ? "timestamp.body" : "body"
             overrides.timestampHeader = signTimestamp ?? true ? "X-Herald-Timestamp" : nil
-            return SigningSettings(schemes: [try SignatureScheme.make(preset: nil, overrides: overrides, field: "signing")])
+            return SigningSettings(schemes: [try SignatureScheme.make(overrides, field: "signing")])
         }
         guard let preset = SignaturePreset(name: name) else {
             throw WebhookValidationError(field: "signing.scheme", value: name, rule: "must be one of \(SignaturePreset.names), none (or hex)")
@@ -561,6 +484,7 @@ extension WebhookDocument.Signing {
                 throw WebhookValidationError(field: "signing.sign_timestamp", value: "false", rule: "\(preset.rawValue) always signs the timestamp")
             }
         }
-        return SigningSettings(schemes: [try SignatureScheme.make(preset: preset.rawValue, overrides: overrides, field: "signing")])
+        overrides.preset = preset.rawValue
+        return SigningSettings(schemes: [try SignatureScheme.make(overrides, field: "signing")])
     }
 }

@@ -61,27 +61,12 @@ extension SignatureScheme {
     /// Standard Webhooks, the default scheme.
     public static let standardWebhooks = SignaturePreset.standardWebhooks.scheme
 
-    /// Fields a person may set on a scheme, each optional: what is given replaces the preset's value.
-    public struct Overrides: Sendable, Equatable {
-        public var header: String?
-        public var signed: String?
-        public var encoding: String?
-        public var prefix: String?
-        public var separator: String?
-        public var timestampHeader: String?
-        public var timestampParameter: String?
-        public var idHeader: String?
-        public var key: String?
-        public var rotation: String?
-        public init() {}
-    }
-
-    /// A scheme from a preset name (or none: then `header` is required and the rest defaults to a
-    /// hex `sha256=` signature of the body keyed with the secret as given), with `overrides` applied
-    /// and the result validated. Errors name `field` (`signing.schemes[0]`).
-    public static func make(preset name: String?, overrides o: Overrides, field: String) throws(WebhookValidationError) -> SignatureScheme {
+    /// A scheme from what a person wrote: the preset (or none: then `header` is required and the
+    /// rest defaults to a hex `sha256=` signature of the body keyed with the secret as given) with
+    /// the given fields applied, validated. Errors name `field` (`signing.schemes[0]`).
+    public static func make(_ o: Settings, field: String) throws(WebhookValidationError) -> SignatureScheme {
         var scheme: SignatureScheme
-        if let name {
+        if let name = o.preset {
             guard let preset = SignaturePreset(name: name) else {
                 throw WebhookValidationError(field: "\(field).preset", value: name, rule: "must be one of \(SignaturePreset.names)")
             }
@@ -107,7 +92,7 @@ extension SignatureScheme {
             // The timestamp option of a body-signing preset: the timestamp goes in a header named
             // like the signature's (X-Angage-Signature → X-Angage-Timestamp) unless one is given.
             if signed.includesTimestamp, scheme.timestampHeader == nil, scheme.timestampParameter == nil, o.timestampHeader == nil,
-               o.timestampParameter == nil {
+               o.timestampParam == nil {
                 scheme.timestampHeader = defaultTimestampHeader(for: scheme.header)
             }
         }
@@ -115,7 +100,7 @@ extension SignatureScheme {
         if let prefix = o.prefix { scheme.prefix = prefix }
         if let separator = o.separator { scheme.separator = separator }
         if let header = o.timestampHeader { scheme.timestampHeader = header.isEmpty ? nil : header }
-        if let parameter = o.timestampParameter { scheme.timestampParameter = parameter.isEmpty ? nil : parameter }
+        if let parameter = o.timestampParam { scheme.timestampParameter = parameter.isEmpty ? nil : parameter }
         if let header = o.idHeader { scheme.idHeader = header.isEmpty ? nil : header }
         if let key = try choice(o.key, "key", KeyDerivation.self) { scheme.key = key }
         if let rotation = try choice(o.rotation, "rotation", Rotation.self) { scheme.rotation = rotation }
