@@ -399,7 +399,7 @@ extension WebhookDocument {
     /// A copy safe to show: every stored credential replaced by the placeholder.
     public func redacted() -> WebhookDocument {
         var doc = self
-        doc.secrets = doc.secrets.map { $0.map { _ in "whsec_…" } }
+        doc.secrets = doc.secrets.map { $0.map { $0.hasPrefix("whsec_") ? "whsec_…" : WebhookDocument.masked } }
         doc.auth?.redact()
         if doc.tls?.clientKey != nil { doc.tls?.clientKey = WebhookDocument.masked }
         doc.url = Webhook.redactedURL(url)
