@@ -142,7 +142,7 @@ paths:
       tags: [webhooks]
       summary: A new signing secret (returned once); old secrets keep signing for grace_seconds.
       requestBody:
-        content: {application/json: {schema: {type: object, additionalProperties: false, properties: {grace_seconds: {type: integer, minimum: 0, maximum: 2592000}}}}}
+        content: {application/json: {schema: {type: object, additionalProperties: false, properties: {grace_seconds: {type: integer, minimum: 0, maximum: 2592000}, secret: {type: string, description: 'a secret the partner chose (not for standard-webhooks)'}}}}}
       responses:
         '200': {description: the new secret, content: {application/json: {schema: {type: object, properties: {secret: {type: string}}}}}}
         '404': {$ref: '#/components/responses/Problem'}
@@ -277,6 +277,22 @@ paths:
       summary: One event type with its JSON Schema and sample.
       responses:
         '200': {description: the type, content: {application/json: {schema: {$ref: '#/components/schemas/EventType'}}}}
+        '404': {$ref: '#/components/responses/Problem'}
+  /api/v1/presets:
+    get:
+      tags: [tools]
+      summary: Integration presets (payloads for Slack, Teams, …) and signature presets (GitHub, Stripe, …).
+      responses:
+        '200': {description: presets, content: {application/json: {schema: {type: object, properties: {data: {type: array, items: {$ref: '#/components/schemas/Preset'}}}}}}}
+  /api/v1/presets/{name}/preview:
+    parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+    post:
+      tags: [tools]
+      summary: Render an integration preset against a catalog sample or an event.
+      requestBody:
+        content: {application/json: {schema: {type: object, additionalProperties: false, properties: {event_type: {type: string}, event: {type: object}}}}}
+      responses:
+        '200': {description: rendered, content: {application/json: {schema: {type: object, properties: {rendered: {type: string}, json: {}}}}}}
         '404': {$ref: '#/components/responses/Problem'}
   /api/v1/templates/preview:
     post:
@@ -443,12 +459,18 @@ components:
         rate_limit_per_minute: {type: integer}
         signing:
           type: object
-          properties: {scheme: {type: string}, header: {type: string}, sign_timestamp: {type: boolean}}
+          description: 'one scheme (a preset: standard-webhooks, erp-hex, wms-hex, github, stripe, shopify, none) or several during a migration'
+          properties:
+            scheme: {type: string}
+            header: {type: string}
+            sign_timestamp: {type: boolean}
+            schemes: {type: array, items: {description: 'a preset name, or an object of scheme fields'}}
         https_only: {type: boolean}
         allowed_networks: {type: array, items: {type: string}}
         paused_behavior: {type: string, enum: [queue, discard]}
         secrets: {type: array, items: {type: string}, description: 'a secret the partner already has (create only)'}
         ordering: {type: string, enum: [none, fifo], description: 'fifo: one at a time, in event order'}
+        preset: {type: string, enum: [slack, teams, zapier, crm, accounting], description: 'integration preset: its template and events apply where left out'}
         tls:
           type: object
           description: mutual TLS (the key is masked when shown and kept on update)
@@ -580,6 +602,14 @@ components:
         description: {type: string}
         schema: {type: object}
         sample: {type: object}
+    Preset:
+      type: object
+      properties:
+        name: {type: string}
+        kind: {type: string, enum: [integration, signature]}
+        summary: {type: string}
+        events: {type: [array, 'null'], items: {type: string}}
+        template: {type: [string, 'null']}
     FilterCheck:
       type: object
       properties:

@@ -66,6 +66,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Encodable {
         case let e as TemplateError: return .invalid("template", "template: \(e)")
         case let e as Preview.PreviewError:
             return .invalid(e.description.hasPrefix("event") ? "event" : "template", e.description)
+        case let e as PresetAdmin.PresetError: return .invalid("preset", e.description)
         case is BlockingPool.Overloaded: return Problem(.serviceUnavailable, (error as? BlockingPool.Overloaded)?.description ?? "busy")
         case let e as PostgresError:
             if e.sqlState == "23505" { return Problem(.conflict, "it already exists") }

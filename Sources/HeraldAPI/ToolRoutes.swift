@@ -21,6 +21,23 @@ extension APIServer {
             return JSONOut.response(CatalogEntry(type: type, full: true))
         }
 
+        // Integration presets (slack, teams, …) and signature presets (github, stripe, …).
+        api.get("/presets") { _, context in
+            _ = try context.who()
+            return JSONOut.response(Listed(data: PresetAdmin.list()))
+        }
+        api.post("/presets/:name/preview") { request, context in
+            var request = request
+            _ = try context.who()
+            let name = try self.id(context, "name")
+            let input = try Input(try await request.bodyBytes(limit: maxBody), allowed: ["event_type", "event"])
+            let type = try input.string("event_type", maxBytes: 128)
+            let event = input.value("event").map { $0.serialized() }
+            do { _ = try PresetAdmin.integration(name) } catch { throw Problem(.notFound, "\(error)") }
+            let rendered = try PresetAdmin.preview(integration: name, eventType: type, eventJSON: event)
+            return JSONOut.response(PreviewResult(rendered: rendered, json: try? JSONValue(parsing: rendered)))
+        }
+
         api.post("/templates/preview") { request, context in
             var request = request
             _ = try context.who()

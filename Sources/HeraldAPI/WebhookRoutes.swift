@@ -68,9 +68,10 @@ extension APIServer {
         api.post("/webhooks/:id/rotate-secret") { request, context in
             var request = request
             let id = try self.id(context)
-            let input = try Input(try await request.bodyBytes(limit: maxBody), allowed: ["grace_seconds"])
+            let input = try Input(try await request.bodyBytes(limit: maxBody), allowed: ["grace_seconds", "secret"])
             let grace = try input.int("grace_seconds", range: 0...(30 * 86_400)) ?? 86_400
-            let secret = try await run(context) { c, who in try WebhookAdmin(context: c, principal: who).rotateSecret(id, graceSeconds: grace) }
+            let given = try input.string("secret", maxBytes: 1024)
+            let secret = try await run(context) { c, who in try WebhookAdmin(context: c, principal: who).rotateSecret(id, graceSeconds: grace, secret: given) }
             return JSONOut.response(["secret": secret])
         }
 

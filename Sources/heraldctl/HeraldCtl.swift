@@ -142,7 +142,18 @@ struct TemplateCommand: ParsableCommand {
         @Option(help: "Use the catalog's sample of this event type.") var eventType: String?
         @Option(help: "Event JSON file.") var event: String?
         @Option var attempt: Int = 1
+        @Option(help: "Preview an integration preset's template (\(IntegrationPreset.names)).") var preset: String?
+        @Flag(help: "With --preset: every catalog event type the preset subscribes to.") var all = false
         func run() throws {
+            if let preset {
+                guard template == nil else { throw CommandFailure(description: "give --template or --preset, not both") }
+                if all {
+                    for (type, payload) in try PresetAdmin.previewAll(integration: preset) { print("\(type)\t\(payload)") }
+                } else {
+                    print(try PresetAdmin.preview(integration: preset, eventType: eventType, eventJSON: event.map(readInput)))
+                }
+                return
+            }
             print(try Preview.render(template: template.map(readInput), eventType: eventType, eventJSON: event.map(readInput), attempt: attempt))
         }
     }

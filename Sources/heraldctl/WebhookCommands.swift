@@ -8,7 +8,7 @@ struct WebhookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook", abstract: "Create, inspect, change and test webhooks.",
         subcommands: [Create.self, List.self, Show.self, Update.self, Patch.self, Delete.self, Pause.self, Resume.self,
-                      RotateSecret.self, Test.self])
+                      RotateSecret.self, Test.self, Presets.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a webhook from a JSON file (--file) or flags; prints its id and signing secret.")
@@ -20,19 +20,29 @@ struct WebhookCommand: ParsableCommand {
         @Option(help: "Comma-separated event types or patterns (order.*, *).") var events: String?
         @Option var filter: String?
         @Option(help: "Payload template file.") var templateFile: String?
+        @Option(help: "Integration preset: the payload a destination accepts (\(IntegrationPreset.names)); see `webhook presets`.")
+        var preset: String?
+        @Option(help: "Comma-separated signature presets the receiver verifies (\(SignaturePreset.names), none).")
+        var signing: String?
+        @Option(help: "A signing secret the partner already has (not for standard-webhooks, which needs whsec_); default: a new whsec_ secret.")
+        var secret: String?
 
         func run() throws {
             var doc: WebhookDocument
+            func list(_ text: String) -> [String] { text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             if let file {
                 doc = try WebhookDocument.parse(Array(try readInput(file).utf8))
             } else {
-                guard let tenant, let name, let url, let events else {
-                    throw CommandFailure(description: "give --file, or --tenant, --name, --url and --events")
+                guard let tenant, let name, let url, events != nil || preset != nil else {
+                    throw CommandFailure(description: "give --file, or --tenant, --name, --url and --events (or --preset)")
                 }
-                doc = WebhookDocument(tenant: tenant, name: name, url: url, events: events.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+                doc = WebhookDocument(tenant: tenant, name: name, url: url, events: [])
             }
+            if let events { doc.events = list(events) }
             if let filter { doc.filter = filter }
             if let templateFile { doc.payloadTemplate = try readInput(templateFile) }
+            if let secret { doc.secrets = [secret] }
+            doc = try PresetAdmin.apply(integration: preset, signing: signing.map(list), to: doc)
             let admin = try global.webhooks()
             let created = try admin.create(document: doc)
             let id = created.webhook.id ?? ""
@@ -138,8 +148,9 @@ struct WebhookCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: String
         @Option(help: "Seconds the old secrets stay valid.") var grace: Int = 86_400
+        @Option(help: "The new secret, when the partner chose it (default: a new whsec_ secret).") var secret: String?
         func run() throws {
-            let secret = try global.webhooks().rotateSecret(id, graceSeconds: grace)
+            let secret = try global.webhooks().rotateSecret(id, graceSeconds: grace, secret: secret)
             if global.json { Output.printJSON(["secret": secret]) } else { print("new signing secret (shown once): \(secret)\nold secrets expire in \(grace) s") }
         }
     }
@@ -168,6 +179,23 @@ struct WebhookCommand: ParsableCommand {
             }
             guard detail.delivery.state == "succeeded" else {
                 throw CommandFailure(description: "the test delivery was not accepted (state \(detail.delivery.state)); see the attempts above")
+            }
+        }
+    }
+}
+
+extension WebhookCommand {
+    struct Presets: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Integration presets (--preset) and signature presets (--signing).")
+        @OptionGroup var global: GlobalOptions
+        func run() {
+            let entries = PresetAdmin.list()
+            if global.json { Output.printJSON(entries); return }
+            for kind in ["integration", "signature"] {
+                print(kind == "integration" ? "integration presets (--preset):" : "signature presets (--signing):")
+                for entry in entries where entry.kind == kind {
+                    print("  \(entry.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(entry.summary)")
+                }
             }
         }
     }

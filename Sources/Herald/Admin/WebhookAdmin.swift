@@ -219,14 +219,15 @@ public struct WebhookAdmin {
     }
 
     /// A new signing secret (shown once); the old ones keep signing for `graceSeconds`.
-    public func rotateSecret(_ id: String, graceSeconds: Int) throws -> String {
+    public func rotateSecret(_ id: String, graceSeconds: Int, secret given: String? = nil) throws -> String {
         try principal.requireChange()
         guard (0...(30 * 86_400)).contains(graceSeconds) else {
             throw AdminInputError(field: "grace_seconds", value: String(graceSeconds), rule: "must be 0 to 2592000 (30 days)")
         }
         let stored = try visible(id)
-        let secret = try store().rotateSecret(id: id, graceSeconds: graceSeconds)
-        try audit("webhook.rotate_secret", tenant: stored.tenant, id: id, before: nil, after: ["grace_seconds": String(graceSeconds)])
+        let secret = try store().rotateSecret(id: id, graceSeconds: graceSeconds, secret: given)
+        try audit("webhook.rotate_secret", tenant: stored.tenant, id: id, before: nil,
+                  after: ["grace_seconds": String(graceSeconds), "secret": given == nil ? "generated" : "given by the partner"])
         return secret
     }
 
