@@ -17,6 +17,8 @@ setup: services
 	@python3 -c 'import aiosmtpd' 2>/dev/null || pip install -q aiosmtpd 2>/dev/null || \
 	  echo "[setup] aiosmtpd (PyPI) not installed: the mail notification tests need it (pip install aiosmtpd)"
 	@python3 -c 'import yaml' 2>/dev/null || pip install -q pyyaml 2>/dev/null || apt-get install -y -qq python3-yaml >/dev/null
+	@python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator 2>/dev/null || \
+	  echo "[setup] openapi-spec-validator (PyPI) not installed: the API test that validates schemas/openapi.yaml needs it"
 
 services:
 	@deploy/services.sh up
