@@ -79,10 +79,18 @@ EOF
 for f in order-sync inventory crm ledger; do echo "  $(create "$RUN/$f.json")  $f"; done
 "$BIN/heraldctl" webhook list
 
-say "router and two workers"
+say "router, two workers and the management API"
 "$BIN/herald-router" > "$RUN/router.log" 2>&1 & pids+=($!)
 "$BIN/herald-worker" > "$RUN/worker-1.log" 2>&1 & pids+=($!)
 "$BIN/herald-worker" > "$RUN/worker-2.log" 2>&1 & pids+=($!)
+API_PORT=${API_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+HERALD_API_ADDR=127.0.0.1:$API_PORT "$BIN/herald-api" > "$RUN/api.log" 2>&1 & pids+=($!)
+TOKEN=$("$BIN/heraldctl" token create --tenant acme --role admin --name "demo" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+API=http://127.0.0.1:$API_PORT/api/v1
+for i in $(seq 1 50); do curl -fs "http://127.0.0.1:$API_PORT/readyz" >/dev/null && break; sleep 0.2; done
+echo "  herald-api: http://127.0.0.1:$API_PORT  (OpenAPI: http://127.0.0.1:$API_PORT/api/openapi.yaml)"
+echo "  token of tenant acme: $TOKEN"
+echo "  try: curl -H \"Authorization: Bearer \$TOKEN\" $API/webhooks"
 sleep 1
 
 say "publishing $EVENTS generated ERP events at $RATE/s"
@@ -114,5 +122,10 @@ s = json.load(open(sys.argv[1]))
 print("  requests %(requests)d, succeeded %(succeeded)d (%(unique_succeeded)d unique webhook-ids, %(duplicates)d duplicates)" % s)
 print("  simulated failures answered %(failures_answered)d; signatures verified %(verified)d, rejected %(unverified)d" % s)
 PY
+say "the same figures over the API (GET /api/v1/stats, tenant acme's token)"
+curl -fs -H "Authorization: Bearer $TOKEN" "$API/stats" | python3 -c '
+import json, sys
+for row in json.load(sys.stdin)["data"]:
+    print("  %-28s deliveries %4d  succeeded %4d  failed %3d  success %s %%" % (row["webhook_name"], row["deliveries"], row["succeeded"], row["failed"], row["success_rate"]))'
 parked=$(deploy/services.sh queue-depth demo.herald.dead)
 echo "  parked in demo.herald.dead: $parked"
