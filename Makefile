@@ -6,7 +6,7 @@ BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 export HERALD_DATABASE_URL ?= postgres://herald:herald@127.0.0.1:5432/herald
 export HERALD_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
 
-.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench faults clean-state
+.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench bench-api faults clean-state
 
 all: build
 
@@ -55,6 +55,11 @@ demo: setup build-release
 
 bench: setup build-release
 	@CONFIG=release deploy/bench.sh $(if $(QUICK),--quick,)
+	@python3 deploy/bench_api.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
+
+## herald-api alone: the delivery log and stats over millions of rows, and HTTP ingest.
+bench-api: setup build-release
+	@python3 deploy/bench_api.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
 
 clean-state:
 	@deploy/services.sh reset

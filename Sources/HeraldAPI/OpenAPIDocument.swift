@@ -348,6 +348,22 @@ paths:
       responses:
         '200': {description: redriven, content: {application/json: {schema: {$ref: '#/components/schemas/Recovered'}}}}
         '403': {$ref: '#/components/responses/Problem'}
+  /api/v1/invalid-events:
+    get:
+      tags: [events]
+      summary: Events the router refused (herald.invalid), with the reason (a tenant token sees its own).
+      parameters: [{name: max, in: query, schema: {type: integer, minimum: 1, maximum: 10000}}]
+      responses:
+        '200': {description: refused events, content: {application/json: {schema: {type: object, properties: {data: {type: array, items: {$ref: '#/components/schemas/Refused'}}}}}}}
+  /api/v1/invalid-events/redrive:
+    post:
+      tags: [events]
+      summary: Publish refused events again (operator tokens); one still invalid is refused again.
+      requestBody:
+        content: {application/json: {schema: {type: object, additionalProperties: false, properties: {max: {type: integer}, dry_run: {type: boolean}}}}}
+      responses:
+        '200': {description: republished, content: {application/json: {schema: {$ref: '#/components/schemas/Recovered'}}}}
+        '403': {$ref: '#/components/responses/Problem'}
   /api/v1/events:
     post:
       tags: [events]
@@ -620,6 +636,14 @@ components:
     Parked:
       type: object
       properties: {delivery_id: {type: [string, 'null']}, webhook_id: {type: [string, 'null']}, reason: {type: string}, parked_at: {type: string}}
+    Refused:
+      type: object
+      properties:
+        reason: {type: string}
+        routing_key: {type: string}
+        message_id: {type: [string, 'null']}
+        tenant: {type: [string, 'null']}
+        body: {type: string}
     Event:
       type: object
       required: [type, data]

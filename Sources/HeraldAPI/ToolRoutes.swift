@@ -102,6 +102,29 @@ extension APIServer {
             return JSONOut.response(Recovered(dryRun: dryRun, count: ids.count, ids: ids))
         }
 
+        // Events the router refused (herald.invalid), with the reason; republished by operators.
+        api.get("/invalid-events") { request, context in
+            let max = try request.queryInt("max", default: 100, range: 1...10_000)
+            return JSONOut.response(Listed(data: try await run(context) { c, who in
+                let refused = try DeadLetterAdmin(configuration: c.configuration).listInvalid(max: max)
+                guard let tenant = who.tenant else { return refused }
+                return refused.filter { $0.tenant == tenant }
+            }))
+        }
+        api.post("/invalid-events/redrive") { request, context in
+            var request = request
+            let input = try Input(try await request.bodyBytes(limit: 16_384), allowed: ["max", "dry_run"])
+            let max = try input.int("max", range: 1...100_000) ?? 1000
+            let dryRun = try input.bool("dry_run") ?? false
+            let count = try await run(context) { c, who in
+                try who.requireOperator()
+                let count = try DeadLetterAdmin(configuration: c.configuration).redriveInvalid(max: max, dryRun: dryRun)
+                if !dryRun { try c.audit().record(who, action: "invalid.redrive", tenant: nil, targetType: "event", targetID: nil, after: ["count": String(count)]) }
+                return count
+            }
+            return JSONOut.response(Recovered(dryRun: dryRun, count: count, ids: []))
+        }
+
         // Events over HTTP, for ERPs that cannot speak AMQP.
         api.post("/events") { request, context in
             var request = request

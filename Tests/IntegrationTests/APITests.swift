@@ -297,6 +297,18 @@ struct APITests {
         #expect(try h.count("SELECT count(*) FROM events") == 1)
         #expect(try h.count("SELECT count(*) FROM delivery_attempts") == 1)
         #expect(try h.queueDepth(h.configuration.topology.routerQueue) == 0)
+
+        // Refused events: listed with the reason (operators), republished (refused again: still broken).
+        try h.publishRaw("{not json", routingKey: "order.created")
+        try h.waitUntil("the refused event parked") { try h.queueDepth(h.configuration.topology.invalidQueue) == 1 }
+        let operatorToken = try APIProcess.token(h, tenant: nil, role: .operator).secret
+        let refused = try api.call("GET", "/api/v1/invalid-events", token: operatorToken)
+        #expect(refused.json["data"]?[0]?["reason"]?.stringValue?.contains("JSON") == true, "\(refused.text)")
+        #expect(refused.json["data"]?[0]?["body"]?.stringValue == "{not json")
+        #expect(try api.call("POST", "/api/v1/invalid-events/redrive", token: token, body: "{}").status == 403)
+        let redriven = try api.call("POST", "/api/v1/invalid-events/redrive", token: operatorToken, body: "{}")
+        #expect(redriven.json["count"]?.intValue == 1)
+        try h.waitUntil("refused again") { try h.queueDepth(h.configuration.topology.invalidQueue) == 1 }
     }
 
     @Test("the OpenAPI document is served as in the repository, is valid OpenAPI 3.1, and every route in it exists")
