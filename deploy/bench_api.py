@@ -112,7 +112,8 @@ def main():
             FROM generate_series({start}, {end}) i;
         """)
         log(f"  {end + 1:,} rows ({time.time() - t0:.0f} s)")
-    psql("VACUUM ANALYZE deliveries; VACUUM ANALYZE delivery_attempts;")
+    psql("VACUUM ANALYZE deliveries")
+    psql("VACUUM ANALYZE delivery_attempts")
     load_s = time.time() - t0
 
     plans = {}
