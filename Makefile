@@ -17,6 +17,10 @@ setup: services
 	@python3 -c 'import aiosmtpd' 2>/dev/null || pip install -q aiosmtpd 2>/dev/null || \
 	  echo "[setup] aiosmtpd (PyPI) not installed: the mail notification tests need it (pip install aiosmtpd)"
 	@python3 -c 'import yaml' 2>/dev/null || pip install -q pyyaml 2>/dev/null || apt-get install -y -qq python3-yaml >/dev/null
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@python3 -c 'import selenium' 2>/dev/null || pip install -q selenium 2>/dev/null || \
+	  echo "[setup] selenium (PyPI) not installed: the console's browser test needs it"
 	@python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator 2>/dev/null || \
 	  echo "[setup] openapi-spec-validator (PyPI) not installed: the API test that validates schemas/openapi.yaml needs it"
 
@@ -37,13 +41,14 @@ migrate: build
 
 ## Every test: unit tests, wrapper tests against the real servers, pipeline integration tests.
 ## Tests that restart the broker run on their own afterwards, so they disturb no other test; then
-## the short form of the fault-injection suite (its own servers; kill -9, broker and database faults).
+## the web console in headless Chromium (screenshots in docs/console/), the short form of the fault-injection suite (its own servers; kill -9, broker and database faults).
 test: setup
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build --skip BrokerRestart
 	swift test --skip-build --filter BrokerRestart
 	python3 deploy/check_compose.py --bin "$$(swift build --show-bin-path)"
 	python3 deploy/check_host.py
+	python3 deploy/check_console.py --bin "$$(swift build --show-bin-path)"
 	HERALD_DEVELOPMENT=true python3 deploy/faults.py --quick --bin "$$(swift build --show-bin-path)"
 
 ## The full fault-injection suite: 20,000 events at 1,000/s per fault, release build (docs/RELIABILITY.md).

@@ -91,6 +91,7 @@ for i in $(seq 1 50); do curl -fs "http://127.0.0.1:$API_PORT/readyz" >/dev/null
 echo "  herald-api: http://127.0.0.1:$API_PORT  (OpenAPI: http://127.0.0.1:$API_PORT/api/openapi.yaml)"
 echo "  token of tenant acme: $TOKEN"
 echo "  try: curl -H \"Authorization: Bearer \$TOKEN\" $API/webhooks"
+echo "  web console: http://127.0.0.1:$API_PORT/console  (sign in with the token above)"
 sleep 1
 
 say "publishing $EVENTS generated ERP events at $RATE/s"
@@ -129,3 +130,7 @@ for row in json.load(sys.stdin)["data"]:
     print("  %-28s deliveries %4d  succeeded %4d  failed %3d  success %s %%" % (row["webhook_name"], row["deliveries"], row["succeeded"], row["failed"], row["success_rate"]))'
 parked=$(deploy/services.sh queue-depth demo.herald.dead)
 echo "  parked in demo.herald.dead: $parked"
+if [ -t 0 ] && [ -z "${CI:-}" ]; then
+  say "the console stays up at http://127.0.0.1:$API_PORT/console (token: $TOKEN)"
+  read -r -p "  press Enter to stop everything " _ || true
+fi

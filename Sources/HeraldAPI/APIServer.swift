@@ -37,6 +37,7 @@ public struct APIServer: Sendable {
         addWebhookRoutes(api)
         addDeliveryRoutes(api)
         addToolRoutes(api)
+        addConsoleRoutes(router)
         let logger = self.logger
         return Application(
             router: router,

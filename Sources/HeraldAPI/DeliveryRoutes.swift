@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Herald
 import HeraldCore
 import HTTPTypes
@@ -60,34 +61,42 @@ extension APIServer {
             if let webhook {   // a missing or foreign webhook is a 404 before any byte is sent
                 _ = try await run(context) { c, who in try WebhookAdmin(context: c, principal: who).get(webhook) }
             }
-            let who = try context.who()
-            let pipe = ChunkPipe()
-            let pool = self.pool
-            let logger = context.logger
-            Task {
-                do {
-                    try await pool.run { c in
-                        try DeliveryQueries(context: c, principal: who).exportAttempts(from: from, to: to, webhookID: webhook, tenant: tenant,
-                                                                                       format: format) { try pipe.send($0) }
-                    }
-                    pipe.finish(nil)
-                } catch {
-                    logger.warning("export stopped", metadata: ["error": "\(error)"])
-                    pipe.finish(error)
-                }
-            }
-            let type = format == .csv ? "text/csv; charset=utf-8" : "application/json"
-            let filename = "herald-attempts-\(from.prefix(10))-\(to.prefix(10)).\(format.rawValue)"
-            return Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(filename)\""],
-                            body: ResponseBody { writer in
-                                defer { pipe.cancel() }
-                                for try await chunk in pipe.stream {
-                                    try await writer.write(ByteBuffer(bytes: chunk))
-                                    pipe.consumed()
-                                }
-                                try await writer.finish(nil)
-                            })
+            return streamedExport(who: try context.who(), from: from, to: to, webhookID: webhook, tenant: tenant, format: format,
+                                  logger: context.logger)
         }
+    }
+}
+
+extension APIServer {
+    /// Attempts as CSV or JSON, read through a database cursor on a pool thread and written as
+    /// they come, with at most a few chunks in memory; a client that goes away stops the query.
+    func streamedExport(who: Principal, from: String, to: String, webhookID: String?, tenant: String?,
+                        format: DeliveryQueries.ExportFormat, logger: Logger) -> Response {
+        let pipe = ChunkPipe()
+        let pool = self.pool
+        Task {
+            do {
+                try await pool.run { c in
+                    try DeliveryQueries(context: c, principal: who).exportAttempts(from: from, to: to, webhookID: webhookID, tenant: tenant,
+                                                                                   format: format) { try pipe.send($0) }
+                }
+                pipe.finish(nil)
+            } catch {
+                logger.warning("export stopped", metadata: ["error": "\(error)"])
+                pipe.finish(error)
+            }
+        }
+        let type = format == .csv ? "text/csv; charset=utf-8" : "application/json"
+        let filename = "herald-attempts-\(from.prefix(10))-\(to.prefix(10)).\(format.rawValue)"
+        return Response(status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(filename)\""],
+                        body: ResponseBody { writer in
+                            defer { pipe.cancel() }
+                            for try await chunk in pipe.stream {
+                                try await writer.write(ByteBuffer(bytes: chunk))
+                                pipe.consumed()
+                            }
+                            try await writer.finish(nil)
+                        })
     }
 }
 
