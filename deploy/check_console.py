@@ -204,6 +204,12 @@ def main():
         rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
         check(len(rows) >= 6, f"the log lists the test and the 5 events ({len(rows)} rows)")
         shot("06-delivery-log")
+        browser.get(f"{base}/console/webhooks/{webhook_id}/log?period=custom&from=2020-01-01&to=2100-01-01&state=succeeded")
+        check(len(browser.find_elements(By.CSS_SELECTOR, "tbody tr")) >= 6, "a custom period with a status filter")
+        browser.get(f"{base}/console/webhooks/{webhook_id}/log?period=custom&from=2020-01-01&to=2020-01-02")
+        check("No deliveries in this period" in browser.page_source, "an empty custom period")
+        browser.get(f"{base}/console/webhooks/{webhook_id}/log")
+        rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
 
         # A delivery's detail, and resend.
         click(rows[0].find_element(By.TAG_NAME, "a"))

@@ -67,8 +67,9 @@ extension APIServer {
                 let periodName = try request.query("period", maxBytes: 10) ?? "7d"
                 let days: Int = ["24h": 1, "7d": 7, "30d": 30][periodName] ?? 7
                 let now = Timestamp.nowUnixMilliseconds()
-                let from = try request.query("from", maxBytes: 64) ?? Timestamp.iso8601(unixMilliseconds: now - Int64(days) * 86_400_000)
-                let to = try request.query("to", maxBytes: 64) ?? Timestamp.iso8601(unixMilliseconds: now + 60_000)
+                let custom = periodName == "custom"
+                let from = (custom ? try request.query("from", maxBytes: 64) : nil) ?? Timestamp.iso8601(unixMilliseconds: now - Int64(days) * 86_400_000)
+                let to = (custom ? try request.query("to", maxBytes: 64) : nil) ?? Timestamp.iso8601(unixMilliseconds: now + 60_000)
                 let state = try request.query("state", maxBytes: 20)
                 let cursor = try request.query("cursor")
                 let notice = try request.query("notice", maxBytes: 200).map(HTML.Notice.ok)
@@ -84,7 +85,7 @@ extension APIServer {
                      HTML.esc(d.eventType), "<span class=\"state \(HTML.esc(d.state))\">\(HTML.esc(d.state))</span>",
                      d.lastStatus.map(String.init) ?? "—", HTML.esc(d.lastError.map { String($0.prefix(80)) } ?? ""), "\(d.attempts)"]
                 }
-                let periods = ["24h": "24 hours", "7d": "7 days", "30d": "30 days"].sorted { $0.key < $1.key }.map { key, label in
+                let periods = [("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("custom", "custom")].map { key, label in
                     "<option value=\"\(key)\"\(key == periodName ? " selected" : "")>\(label)</option>"
                 }.joined()
                 let states = ([""] + DeliveryAdmin.states).map { s in
@@ -93,11 +94,13 @@ extension APIServer {
                 let exportURL = "/console/webhooks/\(HTML.esc(id))/export.csv?from=\(HTML.esc(from))&amp;to=\(HTML.esc(to))"
                 let retry = session.principal.canChange && stats.failed > 0
                     ? HTML.button("Retry failed (\(stats.failed))", action: "/console/webhooks/\(id)/retry-failed", session: session) : ""
-                let next = page.nextCursor.map { "<a class=\"more\" href=\"?period=\(HTML.esc(periodName))&amp;state=\(HTML.esc(state))&amp;cursor=\(HTML.esc($0))\">Older →</a>" } ?? ""
+                let next = page.nextCursor.map { "<a class=\"more\" href=\"?period=\(HTML.esc(periodName))&amp;from=\(HTML.esc(from))&amp;to=\(HTML.esc(to))&amp;state=\(HTML.esc(state))&amp;cursor=\(HTML.esc($0))\">Older →</a>" } ?? ""
                 let content = """
                 <div class="title"><h1>Delivery log: \(HTML.esc(webhook.name))</h1><div class="actions">\(retry)<a class="button" href="\(exportURL)" download>Export CSV</a></div></div>
                 <form method="get" class="filters">
                   <label>Period <select name="period">\(periods)</select></label>
+                  <label>From (custom) <input type="date" name="from" value="\(custom ? HTML.esc(String(from.prefix(10))) : "")"></label>
+                  <label>To <input type="date" name="to" value="\(custom ? HTML.esc(String(to.prefix(10))) : "")"></label>
                   <label>Status <select name="state">\(states)</select></label>
                   <button type="submit">Apply</button>
                 </form>
