@@ -311,6 +311,22 @@ struct APITests {
         try h.waitUntil("refused again") { try h.queueDepth(h.configuration.topology.invalidQueue) == 1 }
     }
 
+    @Test("each token has its own rate limit: beyond it 429 with Retry-After, other tokens unaffected")
+    func rateLimit() throws {
+        let h = try Harness("api_rate")
+        let api = try APIProcess(h, environment: ["HERALD_API_RATE_PER_S": "1", "HERALD_API_RATE_BURST": "3"])
+        defer { api.stop() }
+        let busy = try APIProcess.token(h, tenant: "acme").secret
+        let other = try APIProcess.token(h, tenant: "acme").secret
+        let replies = try (0..<6).map { _ in try api.call("GET", "/api/v1/me", token: busy) }
+        #expect(replies.prefix(3).allSatisfy { $0.status == 200 })
+        let limited = replies.filter { $0.status == 429 }
+        #expect(limited.count >= 2, "\(replies.map(\.status))")
+        #expect(limited.first?.headers["retry-after"] != nil)
+        #expect(limited.first?.isProblem == true)
+        #expect(try api.call("GET", "/api/v1/me", token: other).status == 200)
+    }
+
     @Test("the OpenAPI document is served as in the repository, is valid OpenAPI 3.1, and every route in it exists")
     func openAPI() throws {
         let h = try Harness("api_spec")
