@@ -197,5 +197,7 @@ case "$cmd" in
   pg-start) pg_up ;;
   queue-depth) # messages in queue $2
     rmq_ctl -q list_queues name messages 2>/dev/null | awk -v q="${2:?queue}" '$1 == q {print $2; found=1} END {if (!found) print 0}' ;;
-  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth|rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start)" ;;
+  queue-types) # every queue with its type (classic, quorum)
+    rmq_ctl -q list_queues name type 2>/dev/null ;;
+  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth|queue-types|rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start)" ;;
 esac

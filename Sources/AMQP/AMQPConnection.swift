@@ -144,6 +144,21 @@ public final class AMQPConnection {
         try check(reply, "queue.bind \(queue) to \(exchange) (\(routingKey))")
     }
 
+    public func unbindQueue(_ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]) throws(AMQPError) {
+        let state = try live()
+        let reply = withTable(arguments) { table in
+            queue.withAMQPBytes { q in
+                exchange.withAMQPBytes { e in
+                    routingKey.withAMQPBytes { k in
+                        _ = amqp_queue_unbind(state, channel, q, e, k, table)
+                        return amqp_get_rpc_reply(state)
+                    }
+                }
+            }
+        }
+        try check(reply, "queue.unbind \(queue) from \(exchange) (\(routingKey))")
+    }
+
     public func deleteQueue(_ name: String) throws(AMQPError) {
         let state = try live()
         let reply = name.withAMQPBytes { n in

@@ -159,3 +159,26 @@ struct Export: ParsableCommand {
         }
     }
 }
+
+struct QueuesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "queues", abstract: "Herald's broker queues: move them between classic and quorum.",
+                                                    subcommands: [Migrate.self])
+
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move every queue and its messages to the other queue type (stop routers and workers first; start them again with the new HERALD_QUEUE_TYPE).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "classic or quorum.") var to: String
+        @Flag(help: "Count what would move; change nothing.") var dryRun = false
+        func run() throws {
+            guard let type = TopologyNames.QueueType(rawValue: to) else { throw CommandFailure(description: "--to \(to): must be classic or quorum") }
+            let context = try global.context()
+            let names = context.configuration.topology
+            let from = names.with(queueType: type == .quorum ? .classic : .quorum), target = names.with(queueType: type)
+            let moved = try QueueMigration(amqpURL: context.configuration.amqpURL, source: from, target: target).run(dryRun: dryRun)
+            if global.json { Output.printJSON(moved); return }
+            for m in moved { print("\(m.queue) → \(m.into): \(m.messages) messages\(dryRun ? " would move" : " moved")") }
+            print(dryRun ? "dry run: nothing changed" : "done: start routers and workers with HERALD_QUEUE_TYPE=\(type.rawValue)")
+        }
+    }
+}

@@ -13,7 +13,11 @@ struct GlobalOptions: ParsableArguments {
         var configuration = try HeraldConfiguration(component: "heraldctl")
         if let databaseURL { configuration.databaseURL = databaseURL }
         if let amqpURL { configuration.amqpURL = amqpURL }
-        if let topologyPrefix { configuration.topology = TopologyNames(prefix: topologyPrefix) }
+        if let topologyPrefix {
+            let parking = configuration.topology.parkingMaxLength
+            configuration.topology = TopologyNames(prefix: topologyPrefix, queueType: configuration.topology.queueType)
+            configuration.topology.parkingMaxLength = parking
+        }
         for warning in configuration.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         return AdminContext(configuration: configuration)
     }
@@ -31,7 +35,7 @@ struct HeraldCtl: ParsableCommand {
         commandName: "heraldctl",
         abstract: "Administer Herald: migrations, webhooks, deliveries, reports.",
         subcommands: [Migrate.self, WebhookCommand.self, DeliveryCommand.self, DeadCommand.self, Recover.self, Stats.self, Export.self,
-                      TemplateCommand.self, FilterCommand.self, CatalogCommand.self, TokenCommand.self, AuditCommand.self, ConfigCheck.self])
+                      TemplateCommand.self, FilterCommand.self, CatalogCommand.self, TokenCommand.self, AuditCommand.self, QueuesCommand.self, ConfigCheck.self])
 }
 
 // MARK: output

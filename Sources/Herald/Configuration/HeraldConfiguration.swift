@@ -30,8 +30,12 @@ public struct HeraldConfiguration: Sendable {
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, component: String) throws(ConfigurationError) {
         amqpURL = environment["HERALD_AMQP_URL"] ?? HeraldConfiguration.defaultAMQPURL
         databaseURL = environment["HERALD_DATABASE_URL"] ?? HeraldConfiguration.defaultDatabaseURL
+        let queueType = environment["HERALD_QUEUE_TYPE"] ?? "classic"
+        guard let type = TopologyNames.QueueType(rawValue: queueType) else {
+            throw ConfigurationError(variable: "HERALD_QUEUE_TYPE", value: queueType, rule: "must be classic or quorum")
+        }
         topology = TopologyNames(prefix: environment["HERALD_TOPOLOGY_PREFIX"] ?? "",
-                                 eventsExchange: environment["HERALD_EVENTS_EXCHANGE"] ?? "erp.events")
+                                 eventsExchange: environment["HERALD_EVENTS_EXCHANGE"] ?? "erp.events", queueType: type)
         topology.parkingMaxLength = try HeraldConfiguration.int(environment, "HERALD_PARKING_MAX_LENGTH", default: 100_000, range: 1...100_000_000)
         let level = environment["HERALD_LOG_LEVEL"] ?? "info"
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {

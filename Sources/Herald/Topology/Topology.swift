@@ -16,14 +16,14 @@ public struct Topology: Sendable {
 
     public func declareEvents(on connection: AMQPConnection) throws(AMQPError) {
         try connection.declareExchange(names.eventsExchange, type: "topic")
-        try connection.declareQueue(names.routerQueue)
+        try connection.declareQueue(names.routerQueue, arguments: queueArguments([:]))
         try connection.bindQueue(names.routerQueue, exchange: names.eventsExchange, routingKey: "#")
         try declareParking(names.invalidQueue, on: connection)
     }
 
     public func declareDeliveries(on connection: AMQPConnection) throws(AMQPError) {
         try connection.declareExchange(names.deliveriesExchange, type: "direct")
-        try connection.declareQueue(names.deliverQueue)
+        try connection.declareQueue(names.deliverQueue, arguments: queueArguments([:]))
         try connection.bindQueue(names.deliverQueue, exchange: names.deliveriesExchange, routingKey: names.deliverRoutingKey)
         try connection.declareExchange(names.retryExchange, type: "direct")
         try declareParking(names.deadQueue, on: connection)
@@ -39,8 +39,8 @@ public struct Topology: Sendable {
     /// the bound is refused by the broker (406): the error says how to move on.
     func declareParking(_ queue: String, on connection: AMQPConnection) throws(AMQPError) {
         do {
-            try connection.declareQueue(queue, arguments: ["x-max-length": .int(Int64(names.parkingMaxLength)),
-                                                           "x-overflow": .string("drop-head")])
+            try connection.declareQueue(queue, arguments: queueArguments(["x-max-length": .int(Int64(names.parkingMaxLength)),
+                                                                          "x-overflow": .string("drop-head")]))
         } catch where error.replyCode == 406 {
             throw AMQPError(code: error.code, replyCode: 406, message: """
                 \(error.message) — \(queue) exists without Herald's bound (x-max-length \(names.parkingMaxLength)), \
@@ -50,14 +50,29 @@ public struct Topology: Sendable {
         }
     }
 
+    /// A queue's arguments with its type (quorum queues are durable, replicated, never exclusive).
+    func queueArguments(_ arguments: AMQPTable) -> AMQPTable {
+        guard names.queueType == .quorum else { return arguments }
+        var arguments = arguments
+        arguments["x-queue-type"] = .string("quorum")
+        return arguments
+    }
+
     /// The delay queue for one retry interval: queue-level TTL, dead-lettered back to the deliveries exchange.
     public func declareRetryQueue(delaySeconds: Int, on connection: AMQPConnection) throws(AMQPError) {
         let queue = names.retryQueue(delaySeconds: delaySeconds)
-        try connection.declareQueue(queue, arguments: [
+        var arguments: AMQPTable = [
             "x-message-ttl": .int(Int64(delaySeconds) * 1000),
             "x-dead-letter-exchange": .string(names.deliveriesExchange),
             "x-dead-letter-routing-key": .string(names.deliverRoutingKey),
-        ])
+        ]
+        if names.queueType == .quorum {
+            // Dead-lettering from a quorum queue is at most once unless asked: at-least-once needs
+            // reject-publish overflow (otherwise RabbitMQ silently falls back to at-most-once).
+            arguments["x-dead-letter-strategy"] = .string("at-least-once")
+            arguments["x-overflow"] = .string("reject-publish")
+        }
+        try connection.declareQueue(queue, arguments: queueArguments(arguments))
         try connection.bindQueue(queue, exchange: names.retryExchange, routingKey: names.retryRoutingKey(delaySeconds: delaySeconds))
     }
 }

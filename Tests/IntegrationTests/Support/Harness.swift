@@ -27,7 +27,11 @@ final class Harness: @unchecked Sendable {
     private var groups: [(ServiceThreads, Thread)] = []
     private var processes: [Process] = []
 
-    init(_ label: String) throws {
+    /// Settings every process of this installation shares, beyond the defaults (e.g. HERALD_QUEUE_TYPE).
+    let extraEnvironment: [String: String]
+
+    init(_ label: String, environment extra: [String: String] = [:]) throws {
+        extraEnvironment = extra
         name = "it_\(label)_\(UInt32.random(in: 0...UInt32.max))"
         let admin: PostgresConnection
         do { admin = try PostgresConnection(Harness.adminURL) } catch {
@@ -45,6 +49,7 @@ final class Harness: @unchecked Sendable {
         environment["HERALD_ALLOW_PRIVATE_NETWORKS"] = "true"
         environment["HERALD_LOG_LEVEL"] = environment["HERALD_TEST_LOG_LEVEL"] ?? "warning"
         environment["HERALD_DEVELOPMENT"] = "true"   // tests seal secrets with the development key
+        environment.merge(extra) { $1 }
         configuration = try HeraldConfiguration(environment: environment, component: "test")
         database = try PostgresConnection(databaseURL)
         _ = try Migrator(connection: database).migrate(try Migrator.load(directory: Harness.packageRoot.appendingPathComponent("schemas/migrations").path))
@@ -69,6 +74,7 @@ final class Harness: @unchecked Sendable {
         environment["HERALD_ALLOW_PRIVATE_NETWORKS"] = "true"
         environment["HERALD_LOG_LEVEL"] = "warning"
         environment["HERALD_DEVELOPMENT"] = "true"
+        environment.merge(extraEnvironment) { $1 }
         environment.merge(extra) { $1 }
         return environment
     }
@@ -139,9 +145,11 @@ final class Harness: @unchecked Sendable {
             admin.close()
         }
         if let amqp = try? AMQPConnection(AMQPConfiguration(url: Harness.amqpURL)) {
-            let names = configuration.topology
-            for queue in [names.routerQueue, names.deliverQueue, names.deadQueue, names.invalidQueue] { try? amqp.deleteQueue(queue) }
-            for delay in DelayBuckets.seconds { try? amqp.deleteQueue(names.retryQueue(delaySeconds: delay)) }
+            for type in TopologyNames.QueueType.allCases {
+                let names = configuration.topology.with(queueType: type)
+                for queue in [names.routerQueue, names.deliverQueue, names.deadQueue, names.invalidQueue] { try? amqp.deleteQueue(queue) }
+                for delay in DelayBuckets.seconds { try? amqp.deleteQueue(names.retryQueue(delaySeconds: delay)) }
+            }
             amqp.close()
         }
     }
