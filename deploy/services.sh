@@ -85,8 +85,15 @@ rmq_ctl() { rmq_env /usr/lib/rabbitmq/bin/rabbitmqctl "$@"; }
 
 rmq_running() { rmq_ctl -q status >/dev/null 2>&1; }
 
+# Sharded routing (HERALD_ROUTER_SHARDS) hashes events over queues with this plugin; it ships with RabbitMQ.
+RMQ_PLUGINS="rabbitmq_consistent_hash_exchange"
+
 rmq_up() {
-  if rmq_running; then log "RabbitMQ already running on 127.0.0.1:$AMQP_PORT"; return; fi
+  if rmq_running; then
+    log "RabbitMQ already running on 127.0.0.1:$AMQP_PORT"
+    rmq_env /usr/lib/rabbitmq/bin/rabbitmq-plugins -q enable --online $RMQ_PLUGINS >/dev/null 2>&1 || true
+    return
+  fi
   port_taken "$AMQP_PORT" && die "127.0.0.1:$AMQP_PORT is already in use by another server (not $RMQ_DIR); stop it, or set HERALD_AMQP_PORT"
   mkdir -p "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
   cat > "$RMQ_DIR/rabbitmq.conf" <<EOF
@@ -95,7 +102,7 @@ loopback_users = none
 vm_memory_high_watermark.relative = 0.4
 disk_free_limit.absolute = 200MB
 EOF
-  echo '[].' > "$RMQ_DIR/enabled_plugins"
+  echo "[$RMQ_PLUGINS]." > "$RMQ_DIR/enabled_plugins"
   chown -R rabbitmq:rabbitmq "$RMQ_DIR"
   log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT"
   # The broker must not inherit our caller's descriptors (a test runner waits for them to close).
@@ -197,7 +204,9 @@ case "$cmd" in
   pg-start) pg_up ;;
   queue-depth) # messages in queue $2
     rmq_ctl -q list_queues name messages 2>/dev/null | awk -v q="${2:?queue}" '$1 == q {print $2; found=1} END {if (!found) print 0}' ;;
+  consumers) # every consumer: queue and whether it is the active one (single active consumer)
+    rmq_ctl -q list_consumers queue_name active 2>/dev/null ;;
   queue-types) # every queue with its type (classic, quorum)
     rmq_ctl -q list_queues name type 2>/dev/null ;;
-  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth|queue-types|rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start)" ;;
+  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth|queue-types|consumers|rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start)" ;;
 esac

@@ -144,6 +144,22 @@ public final class AMQPConnection {
         try check(reply, "queue.bind \(queue) to \(exchange) (\(routingKey))")
     }
 
+    /// Routes what `source` routes (matching `routingKey`) on to the exchange `destination`.
+    public func bindExchange(_ destination: String, to source: String, routingKey: String, arguments: AMQPTable = [:]) throws(AMQPError) {
+        let state = try live()
+        let reply = withTable(arguments) { table in
+            destination.withAMQPBytes { d in
+                source.withAMQPBytes { s in
+                    routingKey.withAMQPBytes { k in
+                        _ = amqp_exchange_bind(state, channel, d, s, k, table)
+                        return amqp_get_rpc_reply(state)
+                    }
+                }
+            }
+        }
+        try check(reply, "exchange.bind \(destination) to \(source) (\(routingKey))")
+    }
+
     public func unbindQueue(_ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]) throws(AMQPError) {
         let state = try live()
         let reply = withTable(arguments) { table in

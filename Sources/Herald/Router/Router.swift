@@ -35,8 +35,8 @@ public struct Router: HeraldService {
                 try topology.declareAll(on: amqp)
                 try amqp.enableConfirms()
                 try amqp.setPrefetch(UInt16(min(configuration.prefetch, 65_535)))
-                try amqp.consume(queue: topology.names.routerQueue)
-                logger.info("routing events", metadata: ["queue": "\(topology.names.routerQueue)"])
+                for queue in topology.names.routerQueues { try amqp.consume(queue: queue) }
+                logger.info("routing events", metadata: ["queues": "\(topology.names.routerQueues.joined(separator: ", "))"])
                 backoff = .milliseconds(200)
                 try loop(amqp: amqp, store: DeliveryStore(connection: database), watcher: watcher, table: &table, stats: &stats, stop: stop)
                 amqp.close()

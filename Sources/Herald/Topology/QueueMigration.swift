@@ -30,7 +30,8 @@ public struct QueueMigration {
         defer { connection.close() }
         let from = Topology(names: source), to = Topology(names: target)
         try from.declareAll(on: connection)
-        var pairs = [(source.routerQueue, target.routerQueue), (source.deliverQueue, target.deliverQueue),
+        var pairs = (0..<source.routerShards).map { (source.routerShardQueue($0), target.routerShardQueue($0)) }
+        pairs += [(source.routerQueue, target.routerQueue), (source.deliverQueue, target.deliverQueue),
                      (source.deadQueue, target.deadQueue), (source.invalidQueue, target.invalidQueue)]
         for delay in DelayBuckets.seconds { pairs.append((source.retryQueue(delaySeconds: delay), target.retryQueue(delaySeconds: delay))) }
         if dryRun {
@@ -48,6 +49,9 @@ public struct QueueMigration {
         }
         // From here on new messages reach only the target queues.
         try connection.unbindQueue(source.routerQueue, exchange: source.eventsExchange, routingKey: "#")
+        for shard in 0..<source.routerShards {
+            try connection.unbindQueue(source.routerShardQueue(shard), exchange: source.routerHashExchange, routingKey: "1")
+        }
         try connection.unbindQueue(source.deliverQueue, exchange: source.deliveriesExchange, routingKey: source.deliverRoutingKey)
         for delay in DelayBuckets.seconds {
             try connection.unbindQueue(source.retryQueue(delaySeconds: delay), exchange: source.retryExchange,

@@ -17,7 +17,20 @@ public struct Topology: Sendable {
     public func declareEvents(on connection: AMQPConnection) throws(AMQPError) {
         try connection.declareExchange(names.eventsExchange, type: "topic")
         try connection.declareQueue(names.routerQueue, arguments: queueArguments([:]))
-        try connection.bindQueue(names.routerQueue, exchange: names.eventsExchange, routingKey: "#")
+        if names.routerShards == 0 {
+            try connection.bindQueue(names.routerQueue, exchange: names.eventsExchange, routingKey: "#")
+        } else {
+            // Events hashed by their `tenant` header over the shards (one without the header goes
+            // to one shard, the hash of nothing); the single queue keeps only what it held before.
+            try connection.declareExchange(names.routerHashExchange, type: "x-consistent-hash", arguments: ["hash-header": .string("tenant")])
+            try connection.bindExchange(names.routerHashExchange, to: names.eventsExchange, routingKey: "#")
+            for shard in 0..<names.routerShards {
+                let queue = names.routerShardQueue(shard)
+                try connection.declareQueue(queue, arguments: queueArguments(["x-single-active-consumer": .bool(true)]))
+                try connection.bindQueue(queue, exchange: names.routerHashExchange, routingKey: "1")
+            }
+            try connection.unbindQueue(names.routerQueue, exchange: names.eventsExchange, routingKey: "#")
+        }
         try declareParking(names.invalidQueue, on: connection)
     }
 

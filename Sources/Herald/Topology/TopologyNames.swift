@@ -17,6 +17,16 @@ public struct TopologyNames: Sendable, Equatable {
     /// broker cannot turn one into the other, so quorum queues have names of their own
     /// (`herald.router.quorum`, …); `heraldctl queues migrate` moves an installation across.
     public var queueType: QueueType
+    /// Router shards: 0 = one router queue (`herald.router`); M = events hashed by tenant over M
+    /// queues (`herald.router.shard.0` …), each with a single active consumer, so that any number
+    /// of routers share them with each tenant's order kept and a standby taking over.
+    public var routerShards: Int = 0
+    /// The consistent-hash exchange in front of the shards (hash of the `tenant` header).
+    public var routerHashExchange: String { prefix + "herald.router.hash" }
+    public func routerShardQueue(_ shard: Int) -> String { "\(prefix)herald.router.shard.\(shard)\(queueType == .quorum ? ".quorum" : "")" }
+    /// The queues routers consume: the shards, and the single queue (drained of what it held
+    /// before sharding was turned on), or the single queue alone.
+    public var routerQueues: [String] { routerShards == 0 ? [routerQueue] : (0..<routerShards).map(routerShardQueue) + [routerQueue] }
     /// The prefix every name was made with.
     public private(set) var prefix: String
 
@@ -41,6 +51,7 @@ public struct TopologyNames: Sendable, Equatable {
     public func with(queueType: QueueType) -> TopologyNames {
         var names = TopologyNames(prefix: prefix, eventsExchange: String(eventsExchange.dropFirst(prefix.count)), queueType: queueType)
         names.parkingMaxLength = parkingMaxLength
+        names.routerShards = routerShards
         return names
     }
 

@@ -1,0 +1,63 @@
+import Foundation
+import Herald
+import HeraldCore
+import Testing
+
+/// Sharded routing (HERALD_ROUTER_SHARDS): events hashed by tenant over shard queues, each with a
+/// single active consumer, shared by several routers; a standby takes over when a router dies.
+@Suite("Sharded routing")
+struct ShardedRoutingTests {
+    func consumers() throws -> [(queue: String, active: Bool)] {
+        let process = Process()
+        process.executableURL = Harness.packageRoot.appendingPathComponent("deploy/services.sh")
+        process.arguments = ["consumers"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            return parts.count >= 2 ? (String(parts[0]), parts[1] == "true") : nil
+        }
+    }
+
+    @Test("4 shards, 2 routers: every event once, each shard consumed by one router at a time, the standby takes over after kill -9")
+    func shards() throws {
+        let h = try Harness("shards", environment: ["HERALD_ROUTER_SHARDS": "4"])
+        for t in 0..<8 {
+            _ = try h.createWebhook(#"{"tenant": "t\#(t)", "name": "W\#(t)", "url": "\#(h.receiver.baseURL)/ok/t\#(t)", "events": ["order.*"]}"#)
+        }
+        let first = try h.launch("herald-router")
+        let second = try h.launch("herald-router")
+        try h.startWorker()
+        let names = h.configuration.topology
+        try h.waitUntil("both routers consume every shard") {
+            let c = try consumers().filter { $0.queue.hasPrefix(names.prefix + "herald.router.shard.") }
+            return c.count == 8
+        }
+        for shard in 0..<4 {
+            let c = try consumers().filter { $0.queue == names.routerShardQueue(shard) }
+            #expect(c.filter(\.active).count == 1, "shard \(shard): one active consumer of \(c.count)")
+        }
+        func publish(_ range: Range<Int>) throws {
+            try h.publish(try range.map { i in try Harness.event("order.updated", tenant: "t\(i % 8)", data: ["order": ["n": .number(JSONNumber(i))]], id: "evt_\(i)") })
+        }
+        try publish(0..<200)
+        try h.waitUntil("200 deliveries") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 200 }
+        // A router dies: its shards' standby consumers (the other router) take over.
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try h.waitUntil("the survivor is active on every shard") {
+            let c = try consumers().filter { $0.queue.hasPrefix(names.prefix + "herald.router.shard.") }
+            return c.count == 4 && c.allSatisfy(\.active)
+        }
+        try publish(200..<300)
+        try h.waitUntil("300 deliveries") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 300 }
+        #expect(try h.count("SELECT count(*) FROM events") == 300)
+        #expect(try h.receiver.requests().count == 300)
+        #expect(try h.queueDepth(names.routerQueue) == 0, "the unsharded queue is not bound any more")
+        _ = second
+    }
+}
