@@ -1,5 +1,6 @@
 internal import CHeraldAMQPShims
 internal import CRabbitMQ
+import Synchronization
 import Foundation
 
 /// One AMQP 0-9-1 connection (one channel) over librabbitmq. Blocking and not thread-safe: it
@@ -17,6 +18,35 @@ public final class AMQPConnection {
     private var bufferedHead = 0
     private var returns: [AMQPReturn] = []
     public let configuration: AMQPConfiguration
+
+    /// Connects to the first node of a cluster that answers: `urls` is one AMQP URL or several,
+    /// comma-separated. Successive calls start from the next node, so reconnecting processes
+    /// spread over the nodes and skip the one that just failed.
+    public static func connect(anyOf urls: String, connectionName: String) throws(AMQPError) -> AMQPConnection {
+        let list = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !list.isEmpty else { throw AMQPError(code: .invalidURL, message: "no AMQP URL given") }
+        let start = nextNode.add(1, ordering: .relaxed).oldValue
+        var failures: [String] = []
+        for offset in 0..<list.count {
+            let url = list[(start + offset) % list.count]
+            do {
+                return try AMQPConnection(AMQPConfiguration(url: url, connectionName: connectionName))
+            } catch where error.code == .invalidURL {
+                throw error
+            } catch {
+                failures.append("\(AMQPConnection.hostPart(url)): \(error.message)")
+            }
+        }
+        throw AMQPError(code: .connectionFailed, message: list.count == 1 ? (failures.first ?? "") : "no node answered (\(failures.joined(separator: "; ")))")
+    }
+
+    private static let nextNode = Atomic<Int>(0)
+
+    /// host:port of a URL, without credentials, for messages.
+    static func hostPart(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@") else { return url }
+        return String(url[url.index(after: at)...].prefix { $0 != "/" && $0 != "?" })
+    }
 
     public init(_ configuration: AMQPConfiguration) throws(AMQPError) {
         self.configuration = configuration

@@ -19,7 +19,7 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     func publisher(_ configuration: HeraldConfiguration) throws -> EventPublisher {
-        let connection = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "herald-producer"))
+        let connection = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "herald-producer")
         return try EventPublisher(connection: connection, exchange: configuration.topology.eventsExchange)
     }
 }

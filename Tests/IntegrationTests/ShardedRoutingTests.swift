@@ -1,3 +1,4 @@
+import AMQP
 import Foundation
 import Herald
 import HeraldCore
@@ -59,5 +60,23 @@ struct ShardedRoutingTests {
         #expect(try h.receiver.requests().count == 300)
         #expect(try h.queueDepth(names.routerQueue) == 0, "the unsharded queue is not bound any more")
         _ = second
+    }
+
+    @Test("a list of broker URLs: a node that does not answer is skipped, and the pipeline runs on the next")
+    func brokerList() throws {
+        let down = "amqp://guest:guest@127.0.0.1:1/%2F"
+        let h = try Harness("nodes", environment: ["HERALD_AMQP_URL": "\(down), \(Harness.amqpURL)"])
+        _ = try h.createWebhook(#"{"tenant": "acme", "name": "W", "url": "\#(h.receiver.baseURL)/ok/n", "events": ["order.*"]}"#)
+        try h.startRouter()
+        try h.startWorker()
+        try h.publish(try (0..<10).map { _ in try Harness.event(data: ["order": ["id": "N"]]) })
+        try h.waitUntil("10 deliveries through the second node") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 10 }
+        // Only unreachable nodes: the error names each one, without credentials.
+        do {
+            _ = try AMQPConnection.connect(anyOf: "\(down),amqp://guest:guest@127.0.0.1:2/%2F", connectionName: "test")
+            Issue.record("connected to nothing")
+        } catch {
+            #expect(error.message.contains("127.0.0.1:1") && error.message.contains("127.0.0.1:2") && !error.message.contains("guest"))
+        }
     }
 }

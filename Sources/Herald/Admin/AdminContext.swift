@@ -26,7 +26,7 @@ public final class AdminContext {
 
     public func amqp() throws -> AMQPConnection {
         if let _amqp { return _amqp }
-        let connection = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: connectionName))
+        let connection = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: connectionName)
         _amqp = connection
         return connection
     }

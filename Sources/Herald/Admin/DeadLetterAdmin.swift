@@ -23,7 +23,7 @@ public struct DeadLetterAdmin {
 
     /// Up to `max` parked messages, left in the queue (they come back when this connection closes).
     public func list(max: Int) throws -> [Parked] {
-        let amqp = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "heraldctl-dead-list"))
+        let amqp = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "heraldctl-dead-list")
         defer { amqp.close() }
         return try take(from: amqp, max: max).map(\.parked)
     }
@@ -31,12 +31,12 @@ public struct DeadLetterAdmin {
     /// Resends the deliveries of up to `max` parked messages, then removes those messages. Returns
     /// the delivery ids resent (dry run: that would be resent, nothing changes).
     public func redrive(max: Int, dryRun: Bool, database: PostgresConnection) throws -> [String] {
-        let amqp = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "heraldctl-dead-redrive"))
+        let amqp = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "heraldctl-dead-redrive")
         defer { amqp.close() }
         let taken = try take(from: amqp, max: max)
         let ids = Array(Set(taken.compactMap(\.parked.deliveryID))).sorted()
         guard !dryRun else { return ids }
-        let publisher = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "heraldctl-dead-redrive-publish"))
+        let publisher = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "heraldctl-dead-redrive-publish")
         defer { publisher.close() }
         let resent = try DeliveryAdmin(connection: database).resend(ids: ids, amqp: publisher, names: configuration.topology)
         for message in taken where message.parked.deliveryID != nil { try amqp.ack(message.tag) }
@@ -56,7 +56,7 @@ public struct DeadLetterAdmin {
 
     /// Up to `max` refused events, left in the queue.
     public func listInvalid(max: Int) throws -> [Refused] {
-        let amqp = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "herald-invalid-list"))
+        let amqp = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "herald-invalid-list")
         defer { amqp.close() }
         return try takeInvalid(from: amqp, max: max).map(\.refused)
     }
@@ -65,11 +65,11 @@ public struct DeadLetterAdmin {
     /// removes them: for events refused while their tenant had no webhook yet, or after a fix. One
     /// that is still invalid is refused again, with its reason. Returns how many were republished.
     public func redriveInvalid(max: Int, dryRun: Bool) throws -> Int {
-        let amqp = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "herald-invalid-redrive"))
+        let amqp = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "herald-invalid-redrive")
         defer { amqp.close() }
         let taken = try takeInvalid(from: amqp, max: max)
         guard !dryRun, !taken.isEmpty else { return taken.count }
-        let publisher = try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "herald-invalid-redrive-publish"))
+        let publisher = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "herald-invalid-redrive-publish")
         defer { publisher.close() }
         try Topology(names: configuration.topology).declareEvents(on: publisher)
         try publisher.enableConfirms()

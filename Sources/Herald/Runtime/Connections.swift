@@ -6,13 +6,12 @@ import PostgresClient
 /// a log line per failed try so an operator sees what the process waits for.
 enum Connections {
     static func amqp(_ configuration: HeraldConfiguration, name: String, logger: Logger, stop: StopSignal) throws -> AMQPConnection {
-        let amqpConfiguration = try AMQPConfiguration(url: configuration.amqpURL, connectionName: "\(configuration.instanceName)/\(name)")
         var delay = Duration.milliseconds(200)
         while true {
             do {
-                return try AMQPConnection(amqpConfiguration)
+                return try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "\(configuration.instanceName)/\(name)")
             } catch {
-                if stop.isStopped { throw error }
+                if stop.isStopped || error.code == .invalidURL { throw error }
                 logger.warning("RabbitMQ not reachable, retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
                 stop.sleep(delay)
                 delay = min(delay * 2, .seconds(5))
@@ -22,7 +21,7 @@ enum Connections {
 
     /// One try, for loops that must not block (the worker keeps its transfers going meanwhile).
     static func openAMQP(_ configuration: HeraldConfiguration, name: String) throws -> AMQPConnection {
-        try AMQPConnection(AMQPConfiguration(url: configuration.amqpURL, connectionName: "\(configuration.instanceName)/\(name)"))
+        try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: "\(configuration.instanceName)/\(name)")
     }
 
     static func postgres(_ configuration: HeraldConfiguration, logger: Logger, stop: StopSignal) throws -> PostgresConnection {

@@ -26,7 +26,7 @@ public struct QueueMigration {
     }
 
     public func run(dryRun: Bool) throws -> [Moved] {
-        let connection = try AMQPConnection(AMQPConfiguration(url: amqpURL, connectionName: "heraldctl-queues-migrate"))
+        let connection = try AMQPConnection.connect(anyOf: amqpURL, connectionName: "heraldctl-queues-migrate")
         defer { connection.close() }
         let from = Topology(names: source), to = Topology(names: target)
         try from.declareAll(on: connection)
@@ -58,7 +58,7 @@ public struct QueueMigration {
                                        routingKey: source.retryRoutingKey(delaySeconds: delay))
         }
         var moved: [Moved] = []
-        let publisher = try AMQPConnection(AMQPConfiguration(url: amqpURL, connectionName: "heraldctl-queues-migrate-publish"))
+        let publisher = try AMQPConnection.connect(anyOf: amqpURL, connectionName: "heraldctl-queues-migrate-publish")
         defer { publisher.close() }
         try publisher.enableConfirms()
         for (queue, into) in pairs {
