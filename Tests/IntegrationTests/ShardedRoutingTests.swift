@@ -24,11 +24,12 @@ struct ShardedRoutingTests {
         }
     }
 
-    @Test("4 shards, 2 routers: every event once, each shard consumed by one router at a time, the standby takes over after kill -9")
+    @Test("8 shards, 2 routers: every event once and each tenant's in order, one router per shard at a time, the standby takes over after kill -9")
     func shards() throws {
-        let h = try Harness("shards", environment: ["HERALD_ROUTER_SHARDS": "4"])
+        let h = try Harness("shards", environment: ["HERALD_ROUTER_SHARDS": "8"])
+        // FIFO webhooks: the receiver then sees each tenant's events in the order the router recorded them.
         for t in 0..<8 {
-            _ = try h.createWebhook(#"{"tenant": "t\#(t)", "name": "W\#(t)", "url": "\#(h.receiver.baseURL)/ok/t\#(t)", "events": ["order.*"]}"#)
+            _ = try h.createWebhook(#"{"tenant": "t\#(t)", "name": "W\#(t)", "url": "\#(h.receiver.baseURL)/ok/t\#(t)", "events": ["order.*"], "ordering": "fifo"}"#)
         }
         let first = try h.launch("herald-router")
         let second = try h.launch("herald-router")
@@ -36,9 +37,9 @@ struct ShardedRoutingTests {
         let names = h.configuration.topology
         try h.waitUntil("both routers consume every shard") {
             let c = try consumers().filter { $0.queue.hasPrefix(names.prefix + "herald.router.shard.") }
-            return c.count == 8
+            return c.count == 16
         }
-        for shard in 0..<4 {
+        for shard in 0..<8 {
             let c = try consumers().filter { $0.queue == names.routerShardQueue(shard) }
             #expect(c.filter(\.active).count == 1, "shard \(shard): one active consumer of \(c.count)")
         }
@@ -52,13 +53,22 @@ struct ShardedRoutingTests {
         first.waitUntilExit()
         try h.waitUntil("the survivor is active on every shard") {
             let c = try consumers().filter { $0.queue.hasPrefix(names.prefix + "herald.router.shard.") }
-            return c.count == 4 && c.allSatisfy(\.active)
+            return c.count == 8 && c.allSatisfy(\.active)
         }
         try publish(200..<300)
-        try h.waitUntil("300 deliveries") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 300 }
+        try h.waitUntil("300 deliveries", timeout: .seconds(120)) { try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 300 }
         #expect(try h.count("SELECT count(*) FROM events") == 300)
         #expect(try h.receiver.requests().count == 300)
         #expect(try h.queueDepth(names.routerQueue) == 0, "the unsharded queue is not bound any more")
+        // Per tenant, the receiver saw the events in publish order.
+        var seen: [String: [Int]] = [:]
+        for request in try h.receiver.requests() {
+            guard let event = try? JSONValue(parsing: request.body), let tenant = event["tenant"]?.stringValue,
+                  let n = event["data"]?["order"]?["n"]?.intValue else { continue }
+            seen[tenant, default: []].append(n)
+        }
+        #expect(seen.count == 8)
+        for (tenant, numbers) in seen { #expect(numbers == numbers.sorted(), "tenant \(tenant) out of order: \(numbers)") }
         _ = second
     }
 
