@@ -54,9 +54,21 @@ public final class AMQPConnection {
             throw AMQPError(code: .connectionFailed, message: "librabbitmq could not allocate a connection")
         }
         self.state = state
-        guard let socket = amqp_tcp_socket_new(state) else {
+        guard let socket = configuration.tls == nil ? amqp_tcp_socket_new(state) : amqp_ssl_socket_new(state) else {
             close()
             throw AMQPError(code: .connectionFailed, message: "librabbitmq could not create a socket")
+        }
+        if let tls = configuration.tls {
+            if let ca = tls.caCertificateFile, amqp_ssl_socket_set_cacert(socket, ca) != AMQP_STATUS_OK.rawValue {
+                close()
+                throw AMQPError(code: .connectionFailed, message: "cannot read the CA certificate \(ca)")
+            }
+            if let cert = tls.certificateFile, let key = tls.keyFile, amqp_ssl_socket_set_key(socket, cert, key) != AMQP_STATUS_OK.rawValue {
+                close()
+                throw AMQPError(code: .connectionFailed, message: "cannot read the client certificate \(cert) or its key \(key)")
+            }
+            amqp_ssl_socket_set_verify_peer(socket, tls.verify ? 1 : 0)
+            amqp_ssl_socket_set_verify_hostname(socket, tls.verify ? 1 : 0)
         }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         let opened = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &timeout)

@@ -11,30 +11,62 @@ public struct AMQPConfiguration: Sendable {
     let user: String
     let password: String
     let vhost: String
+    /// TLS (`amqps://`): the server's certificate is verified against `caCertificateFile` (or the
+    /// system's store), with its host name; a client certificate is sent when both files are given.
+    public struct TLS: Sendable, Equatable {
+        public var caCertificateFile: String?
+        public var certificateFile: String?
+        public var keyFile: String?
+        public var verify: Bool = true
+    }
+    public let tls: TLS?
 
-    /// `amqp://user:pass@host:port/vhost?heartbeat=N` (vhost percent-encoded, `%2F` = "/"; no path =
-    /// "/"; `heartbeat` in seconds, as in RabbitMQ's URI spec, overrides the argument).
+    /// `amqp://user:pass@host:port/vhost?heartbeat=N` or `amqps://…?cacertfile=…&certfile=…&keyfile=…&verify=verify_none`
+    /// (vhost percent-encoded, `%2F` = "/"; no path = "/"; `heartbeat` in seconds and the TLS
+    /// options named as in RabbitMQ's URI spec; amqps defaults to port 5671).
     public init(url: String, connectionName: String = "herald", heartbeat: Int = 30, frameMax: Int = 131_072) throws(AMQPError) {
         self.url = url
         self.connectionName = connectionName
         self.heartbeat = heartbeat
         self.frameMax = frameMax
         let redacted = AMQPConfiguration.redact(url)
-        guard url.hasPrefix("amqp://") else {
-            throw AMQPError(code: .invalidURL, message: "\(redacted): an AMQP URL starts with amqp:// (amqps is not supported)")
+        let secure = url.hasPrefix("amqps://")
+        guard url.hasPrefix("amqp://") || secure else {
+            throw AMQPError(code: .invalidURL, message: "\(redacted): an AMQP URL starts with amqp:// or amqps://")
         }
-        var rest = Substring(url.dropFirst(7))
+        var rest = Substring(url.dropFirst(secure ? 8 : 7))
+        var tls = TLS()
         if let q = rest.lastIndex(of: "?") {
             for pair in rest[rest.index(after: q)...].split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1)
-                guard kv.count == 2, kv[0] == "heartbeat" else { continue }
-                guard let seconds = Int(kv[1]), (0...3600).contains(seconds) else {
-                    throw AMQPError(code: .invalidURL, message: "\(redacted): heartbeat must be a number of seconds from 0 to 3600")
+                guard kv.count == 2 else { continue }
+                let value = AMQPConfiguration.percentDecode(String(kv[1]))
+                switch kv[0] {
+                case "heartbeat":
+                    guard let seconds = Int(value), (0...3600).contains(seconds) else {
+                        throw AMQPError(code: .invalidURL, message: "\(redacted): heartbeat must be a number of seconds from 0 to 3600")
+                    }
+                    self.heartbeat = seconds
+                case "cacertfile": tls.caCertificateFile = value
+                case "certfile": tls.certificateFile = value
+                case "keyfile": tls.keyFile = value
+                case "verify":
+                    guard value == "verify_peer" || value == "verify_none" else {
+                        throw AMQPError(code: .invalidURL, message: "\(redacted): verify must be verify_peer or verify_none")
+                    }
+                    tls.verify = value == "verify_peer"
+                default: continue
                 }
-                self.heartbeat = seconds
             }
             rest = rest[..<q]
         }
+        if !secure, tls != TLS() {
+            throw AMQPError(code: .invalidURL, message: "\(redacted): TLS options (cacertfile, certfile, keyfile, verify) need an amqps:// URL")
+        }
+        if (tls.certificateFile == nil) != (tls.keyFile == nil) {
+            throw AMQPError(code: .invalidURL, message: "\(redacted): certfile and keyfile go together")
+        }
+        self.tls = secure ? tls : nil
         var userInfo: Substring = "guest:guest"
         if let at = rest.lastIndex(of: "@") {
             userInfo = rest[..<at]
@@ -49,7 +81,7 @@ public struct AMQPConfiguration: Sendable {
             hostPort = rest
         }
         var host = String(hostPort)
-        var port = 5672
+        var port = secure ? 5671 : 5672
         if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") {
             host = String(hostPort[..<colon])
             guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else {
