@@ -4,19 +4,26 @@ import HeraldCore
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// herald-api: the management REST API over the admin layer. Routes parse and answer HTTP; the
 /// admin layer (shared with heraldctl) does the work on the blocking pool's threads.
 public struct APIServer: Sendable {
     public let configuration: APIConfiguration
     public let pool: BlockingPool
+    /// The slow lane: exports, dead-letter and refused-event listings, redrives, recovery — work
+    /// that may hold a thread for long, kept off the pool every other request (and sign-in) needs.
+    public let slowPool: BlockingPool
     let logger: Logger
     let limiter: RateLimiter
+    /// Tenants with an export running (at most one each).
+    let exports = RunningSet()
 
     public init(configuration: APIConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.pool = BlockingPool(size: configuration.poolSize, configuration: configuration.base, logger: logger)
+        self.slowPool = BlockingPool(size: 2, maxWaiting: 16, configuration: configuration.base, logger: logger)
         self.limiter = RateLimiter(rate: configuration.ratePerSecond, burst: configuration.rateBurst)
     }
 
@@ -50,24 +57,40 @@ public struct APIServer: Sendable {
             logger: logger)
     }
 
+    /// Keys of work running now (a class: shared by every copy of the server).
+    final class RunningSet: Sendable {
+        private let keys = Mutex<Set<String>>([])
+        func insert(_ key: String) -> Bool { keys.withLock { $0.insert(key).inserted } }
+        func remove(_ key: String) { _ = keys.withLock { $0.remove(key) } }
+    }
+
     struct Me: Encodable { var actor: String; var tenant: String?; var role: String }
 
     /// Ready when the database answers and the broker accepts a connection.
     func readiness() async throws -> Response {
+        // Only "ok" or "unavailable" (details go to the log: this endpoint answers anyone).
         struct Ready: Encodable { var ready: Bool; var database: String; var broker: String }
+        let logger = self.logger
         let result = try await pool.run { context -> Ready in
             var database = "ok", broker = "ok"
-            do { _ = try context.database().query("SELECT 1") } catch { context.reset(); database = "\(error)" }
-            do { try context.amqp().declareExchange(context.configuration.topology.eventsExchange) } catch { context.reset(); broker = "\(error)" }
+            do { _ = try context.database().query("SELECT 1") } catch {
+                context.reset(); database = "unavailable"
+                logger.warning("not ready: database", metadata: ["error": "\(error)"])
+            }
+            do { try context.amqp().declareExchange(context.configuration.topology.eventsExchange) } catch {
+                context.reset(); broker = "unavailable"
+                logger.warning("not ready: broker", metadata: ["error": "\(error)"])
+            }
             return Ready(ready: database == "ok" && broker == "ok", database: database, broker: broker)
         }
         return JSONOut.response(result, status: result.ready ? .ok : .serviceUnavailable)
     }
 
-    /// Runs admin work for the request's principal on the pool.
-    func run<T: Sendable>(_ context: APIRequestContext, _ body: @escaping @Sendable (AdminContext, Principal) throws -> T) async throws -> T {
+    /// Runs admin work for the request's principal on the pool (or, `slow`, on the slow lane).
+    func run<T: Sendable>(_ context: APIRequestContext, slow: Bool = false,
+                          _ body: @escaping @Sendable (AdminContext, Principal) throws -> T) async throws -> T {
         let who = try context.who()
-        return try await pool.run { try body($0, who) }
+        return try await (slow ? slowPool : pool).run { try body($0, who) }
     }
 
     func id(_ context: APIRequestContext, _ name: String = "id") throws(Problem) -> String {

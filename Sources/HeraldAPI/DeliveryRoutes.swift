@@ -36,7 +36,7 @@ extension APIServer {
             guard let from = try input.string("from", maxBytes: 64) else { throw Problem.invalid("from", "from: is required (a date or an RFC 3339 time)") }
             guard let to = try input.string("to", maxBytes: 64) else { throw Problem.invalid("to", "to: is required (a date or an RFC 3339 time)") }
             let (webhook, tenant, dryRun) = (try input.string("webhook_id", maxBytes: 128), try input.string("tenant", maxBytes: 63), try input.bool("dry_run") ?? false)
-            let ids = try await run(context) { c, who in
+            let ids = try await run(context, slow: true) { c, who in
                 try DeliveryQueries(context: c, principal: who).recover(from: from, to: to, tenant: tenant, webhookID: webhook, dryRun: dryRun)
             }
             return JSONOut.response(Recovered(dryRun: dryRun, count: ids.count, ids: ids))
@@ -61,7 +61,7 @@ extension APIServer {
             if let webhook {   // a missing or foreign webhook is a 404 before any byte is sent
                 _ = try await run(context) { c, who in try WebhookAdmin(context: c, principal: who).get(webhook) }
             }
-            return streamedExport(who: try context.who(), from: from, to: to, webhookID: webhook, tenant: tenant, format: format,
+            return try streamedExport(who: try context.who(), from: from, to: to, webhookID: webhook, tenant: tenant, format: format,
                                   logger: context.logger)
         }
     }
@@ -71,10 +71,20 @@ extension APIServer {
     /// Attempts as CSV or JSON, read through a database cursor on a pool thread and written as
     /// they come, with at most a few chunks in memory; a client that goes away stops the query.
     func streamedExport(who: Principal, from: String, to: String, webhookID: String?, tenant: String?,
-                        format: DeliveryQueries.ExportFormat, logger: Logger) -> Response {
+                        format: DeliveryQueries.ExportFormat, logger: Logger) throws -> Response {
+        // One export at a time per tenant, on the slow lane: a slow reader holds a thread of its
+        // own, never one of the threads every other request needs.
+        let key = who.tenant ?? "*"
+        guard exports.insert(key) else {
+            var problem = Problem(.tooManyRequests, "an export of this tenant is already running; retry when it is done")
+            problem.headers[.retryAfter] = "10"
+            throw problem
+        }
         let pipe = ChunkPipe()
-        let pool = self.pool
+        let pool = self.slowPool
+        let exports = self.exports
         Task {
+            defer { exports.remove(key) }
             do {
                 try await pool.run { c in
                     try DeliveryQueries(context: c, principal: who).exportAttempts(from: from, to: to, webhookID: webhookID, tenant: tenant,
@@ -119,15 +129,22 @@ final class ChunkPipe: Sendable {
     private let room: DispatchSemaphore
     private let cancelled = Atomic<Bool>(false)
 
+    /// A reader that takes no chunk for this long is dropped (its export stops).
+    static let idleLimit: Duration = .seconds(60)
+
     init(depth: Int = 4) {
         (stream, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
-        room = DispatchSemaphore(value: depth)
+        // Created at 0 and raised: libdispatch traps when a semaphore is freed below its initial
+        // value, which happens when a client leaves with chunks unread.
+        room = DispatchSemaphore(value: 0)
+        for _ in 0..<depth { room.signal() }
     }
 
-    /// Blocks until there is room; throws when the consumer is gone.
+    /// Blocks until there is room; throws when the consumer is gone or reads nothing for a minute.
     func send(_ chunk: [UInt8]) throws {
+        let deadline = ContinuousClock.now + ChunkPipe.idleLimit
         while room.wait(timeout: .now() + 1) == .timedOut {
-            if cancelled.load(ordering: .acquiring) { throw Gone() }
+            if cancelled.load(ordering: .acquiring) || ContinuousClock.now > deadline { throw Gone() }
         }
         if cancelled.load(ordering: .acquiring) { throw Gone() }
         continuation.yield(chunk)

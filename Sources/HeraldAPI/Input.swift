@@ -14,6 +14,7 @@ struct Input {
         let value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch { throw Problem(.badRequest, "the body is not valid JSON: \(error)", field: "body") }
         guard case .object(let object) = value else { throw Problem.invalid("body", "the body must be a JSON object") }
+        if let path = value.pathOfNUL() { throw Problem.invalid(path, "\(path): must not contain NUL (\\u0000) characters") }
         for key in object.keys where !allowed.contains(key) {
             let closest = allowed.min { EditDistance.between($0, key) < EditDistance.between($1, key) }
             let hint = closest.map { EditDistance.between($0, key) <= 3 ? " (did you mean \($0)?)" : "" } ?? ""
@@ -76,6 +77,7 @@ extension Request {
     func query(_ name: String, maxBytes: Int = 500) throws(Problem) -> String? {
         guard let value = uri.queryParameters.get(name) else { return nil }
         guard value.utf8.count <= maxBytes else { throw Problem.invalid(name, "\(name): at most \(maxBytes) bytes") }
+        guard !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw Problem.invalid(name, "\(name): must not contain control characters") }
         return value.isEmpty ? nil : value
     }
 

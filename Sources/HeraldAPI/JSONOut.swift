@@ -13,6 +13,7 @@ enum JSONOut {
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
+        headers[.cacheControl] = "no-store"   // answers may hold a secret shown once, or tenant data
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes(value))))
     }
 

@@ -59,6 +59,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Encodable {
             case .notFound: return Problem(.notFound, e.description)
             }
         case let e as AdminInputError: return .invalid(e.field, e.description)
+        case let e as InvalidJSON: return Problem(.badRequest, e.description, field: "body")
         case let e as StoreError: return from(store: e, logger: logger)
         case let e as WebhookDocumentError: return from(document: e)
         case let e as EventValidationError: return .invalid(e.field.map { "event.\($0)" } ?? "event", e.description)
@@ -70,6 +71,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Encodable {
         case is BlockingPool.Overloaded: return Problem(.serviceUnavailable, (error as? BlockingPool.Overloaded)?.description ?? "busy")
         case let e as PostgresError:
             if e.sqlState == "23505" { return Problem(.conflict, "it already exists") }
+            if e.code == .invalidParameter { return .invalid("body", "text must not contain NUL (\\u0000) characters") }
             logger.error("database error", metadata: ["error": "\(e)"])
             return e.isConnectionLost ? Problem(.serviceUnavailable, "the database is unavailable; retry shortly")
                                       : Problem(.internalServerError, "the database refused the request; the server log has the details")

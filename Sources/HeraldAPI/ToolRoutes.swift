@@ -34,7 +34,9 @@ extension APIServer {
             let type = try input.string("event_type", maxBytes: 128)
             let event = input.value("event").map { $0.serialized() }
             do { _ = try PresetAdmin.integration(name) } catch { throw Problem(.notFound, "\(error)") }
-            let rendered = try PresetAdmin.preview(integration: name, eventType: type, eventJSON: event)
+            let rendered = try await pool.run { _ in
+                try PresetAdmin.preview(integration: name, eventType: type, eventJSON: event, limit: Preview.interactiveLimit)
+            }
             return JSONOut.response(PreviewResult(rendered: rendered, json: try? JSONValue(parsing: rendered)))
         }
 
@@ -46,7 +48,10 @@ extension APIServer {
             let type = try input.string("event_type", maxBytes: 128)
             let event = input.value("event").map { $0.serialized() }
             let attempt = try input.int("attempt", range: 1...100) ?? 1
-            let rendered = try Preview.render(template: template, eventType: type, eventJSON: event, attempt: attempt)
+            // On the pool (bounded), at most 256 KiB: a preview cannot tie up the event loops or memory.
+            let rendered = try await pool.run { _ in
+                try Preview.render(template: template, eventType: type, eventJSON: event, attempt: attempt, limit: Preview.interactiveLimit)
+            }
             return JSONOut.response(PreviewResult(rendered: rendered, json: try? JSONValue(parsing: rendered)))
         }
 
@@ -80,8 +85,8 @@ extension APIServer {
 
         // Parked deliveries (herald.dead): listed for everyone (a tenant sees its own), redriven by operators.
         api.get("/dead-letters") { request, context in
-            let max = try request.queryInt("max", default: 100, range: 1...10_000)
-            return JSONOut.response(Listed(data: try await run(context) { c, who in
+            let max = try request.queryInt("max", default: 100, range: 1...1000)
+            return JSONOut.response(Listed(data: try await run(context, slow: true) { c, who in
                 let parked = try DeadLetterAdmin(configuration: c.configuration).list(max: max)
                 guard let tenant = who.tenant else { return parked }
                 let own = Set(try c.database().query("SELECT id FROM webhooks WHERE tenant_id = $1", [tenant]).compactMap { $0[0].text })
@@ -93,7 +98,7 @@ extension APIServer {
             let input = try Input(try await request.bodyBytes(limit: maxBody), allowed: ["max", "dry_run"])
             let max = try input.int("max", range: 1...100_000) ?? 1000
             let dryRun = try input.bool("dry_run") ?? false
-            let ids = try await run(context) { c, who in
+            let ids = try await run(context, slow: true) { c, who in
                 try who.requireOperator()
                 let ids = try DeadLetterAdmin(configuration: c.configuration).redrive(max: max, dryRun: dryRun, database: c.database())
                 if !dryRun { try c.audit().record(who, action: "dead.redrive", tenant: nil, targetType: "delivery", targetID: nil, after: ["count": String(ids.count)]) }
@@ -104,8 +109,8 @@ extension APIServer {
 
         // Events the router refused (herald.invalid), with the reason; republished by operators.
         api.get("/invalid-events") { request, context in
-            let max = try request.queryInt("max", default: 100, range: 1...10_000)
-            return JSONOut.response(Listed(data: try await run(context) { c, who in
+            let max = try request.queryInt("max", default: 100, range: 1...1000)
+            return JSONOut.response(Listed(data: try await run(context, slow: true) { c, who in
                 let refused = try DeadLetterAdmin(configuration: c.configuration).listInvalid(max: max)
                 guard let tenant = who.tenant else { return refused }
                 return refused.filter { $0.tenant == tenant }
@@ -116,7 +121,7 @@ extension APIServer {
             let input = try Input(try await request.bodyBytes(limit: 16_384), allowed: ["max", "dry_run"])
             let max = try input.int("max", range: 1...100_000) ?? 1000
             let dryRun = try input.bool("dry_run") ?? false
-            let count = try await run(context) { c, who in
+            let count = try await run(context, slow: true) { c, who in
                 try who.requireOperator()
                 let count = try DeadLetterAdmin(configuration: c.configuration).redriveInvalid(max: max, dryRun: dryRun)
                 if !dryRun { try c.audit().record(who, action: "invalid.redrive", tenant: nil, targetType: "event", targetID: nil, after: ["count": String(count)]) }

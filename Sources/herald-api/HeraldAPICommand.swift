@@ -32,7 +32,7 @@ struct HeraldAPICommand: AsyncParsableCommand {
         let configuration = try APIConfiguration(base: base, environment: environment.values)
         let logger = HeraldProcess.logger("herald.api", configuration: base)
         let server = APIServer(configuration: configuration, logger: logger)
-        defer { server.pool.shutdown() }
+        defer { server.pool.shutdown(); server.slowPool.shutdown() }
         try await server.application().runService()
     }
 }

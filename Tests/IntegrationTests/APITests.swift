@@ -311,6 +311,65 @@ struct APITests {
         try h.waitUntil("refused again") { try h.queueDepth(h.configuration.topology.invalidQueue) == 1 }
     }
 
+    @Test("hostile requests found in review: forged tenant by a duplicate key, aborted exports, NUL, read-only fields, credentials sent elsewhere")
+    func reviewRegressions() throws {
+        let h = try Harness("api_review")
+        let api = try APIProcess(h)
+        defer { api.stop() }
+        let acme = try APIProcess.token(h, tenant: "acme").secret
+        let globex = try APIProcess.token(h, tenant: "globex").secret
+        let created = try api.call("POST", "/api/v1/webhooks", token: acme, body: webhookJSON(h, extra: #", "auth": {"type": "bearer", "token": "SECRET-T"}, "headers": {"X-Api-Key": "SECRET-K"}"#))
+        let id = try #require(created.json["webhook"]?["id"]?.stringValue)
+        #expect(created.json["webhook"]?["headers"]?["X-Api-Key"]?.stringValue == "…", "a credential-like header is masked")
+
+        // 1. A duplicate "tenant" key cannot smuggle an event into another tenant.
+        let forged = try api.call("POST", "/api/v1/events", token: globex, body: #"{"type": "order.created", "tenant": "globex", "tenant": "acme", "data": {}}"#)
+        #expect((400..<500).contains(forged.status) && forged.status != 404, "\(forged.status) \(forged.text)")
+        #expect(try h.queueDepth(h.configuration.topology.routerQueue) == 0, "nothing was published")
+        #expect(try api.call("POST", "/api/v1/events", token: acme, body: "{broken").status == 400)
+
+        // 2. Exports that their clients abandon do not bring the server down.
+        try h.database.execute("""
+            INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state)
+            SELECT 'msg_x' || i, 'acme', 'e' || i, 'order.created', $1, 'succeeded' FROM generate_series(1, 20000) i
+            """, [id])
+        try h.database.execute("""
+            INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, status_code, succeeded, response_body)
+            SELECT 'msg_x' || i, 1, $1, now() - interval '1 hour', 10, 200, true, repeat('x', 200) FROM generate_series(1, 20000) i
+            """, [id])
+        for _ in 0..<3 { _ = try? api.call("GET", "/api/v1/attempts/export?format=json", token: acme, timeout: .milliseconds(100)) }
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try api.call("GET", "/healthz").status == 200, "herald-api survived abandoned exports")
+        #expect(try api.call("GET", "/api/v1/me", token: globex).status == 200, "other tenants are served")
+
+        // 3. NUL is refused at the edge, naming the field; nothing changes.
+        let nul = try api.call("POST", "/api/v1/webhooks/\(id)/pause", token: acme, body: #"{"reason": "a\u0000b"}"#)
+        #expect(nul.status == 422 && nul.field == "reason", "\(nul.status) \(nul.text)")
+        #expect(try h.scalar("SELECT status FROM webhooks WHERE id = $1", [id]) == "active")
+        #expect(try api.call("PATCH", "/api/v1/webhooks/\(id)", token: acme, body: #"{"filter": "a\u0000"}"#).field == "filter")
+        #expect(try api.call("GET", "/api/v1/webhooks?q=a%00b", token: acme).status == 422)
+
+        // 4. Read-only fields are refused, not ignored.
+        #expect(try api.call("PATCH", "/api/v1/webhooks/\(id)", token: acme, body: #"{"secrets": ["whsec_x"]}"#).field == "secrets")
+
+        // 5. Stored credentials are not sent to a new host unless given again.
+        let moved = try api.call("PATCH", "/api/v1/webhooks/\(id)", token: acme, body: #"{"url": "https://elsewhere.example/steal"}"#)
+        #expect(moved.status == 422 && moved.field == "auth.token", "\(moved.status) \(moved.text)")
+        let header = try api.call("PATCH", "/api/v1/webhooks/\(id)", token: acme,
+                                  body: #"{"url": "https://elsewhere.example/steal", "auth": {"type": "bearer", "token": "NEW"}}"#)
+        #expect(header.status == 422 && header.field == "headers.X-Api-Key", "\(header.status) \(header.text)")
+        let retyped = try api.call("PATCH", "/api/v1/webhooks/\(id)", token: acme,
+                                   body: #"{"url": "https://elsewhere.example/new", "auth": {"type": "bearer", "token": "NEW"}, "headers": {"X-Api-Key": "NEW-K"}}"#)
+        #expect(retyped.status == 200, "\(retyped.text)")
+        // The same host keeps them.
+        #expect(try api.call("PATCH", "/api/v1/webhooks/\(id)", token: acme, body: #"{"url": "https://elsewhere.example/other-path"}"#).status == 200)
+        let stored = try WebhookStore(connection: h.database, masterKey: h.configuration.masterKey).document(id: id)
+        #expect(stored.auth?.token == "NEW" && stored.headers?["X-Api-Key"] == "NEW-K")
+
+        // 6. Readiness says ok or unavailable, nothing more.
+        #expect(try api.call("GET", "/readyz").json["database"]?.stringValue == "ok")
+    }
+
     @Test("each token has its own rate limit: beyond it 429 with Retry-After, other tokens unaffected")
     func rateLimit() throws {
         let h = try Harness("api_rate")

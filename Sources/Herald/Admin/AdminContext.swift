@@ -10,6 +10,7 @@ public final class AdminContext {
     let connectionName: String
     private var _database: PostgresConnection?
     private var _amqp: AMQPConnection?
+    private var amqpUsedAt = ContinuousClock.now
     private var declared: Set<String> = []
 
     public init(configuration: HeraldConfiguration, connectionName: String = "heraldctl") {
@@ -25,6 +26,14 @@ public final class AdminContext {
     }
 
     public func amqp() throws -> AMQPConnection {
+        // A connection idle for longer than the heartbeat allows may have been closed by the broker
+        // (nobody serviced its heartbeats): open a fresh one rather than fail the request.
+        if _amqp != nil, ContinuousClock.now - amqpUsedAt > .seconds(20) {
+            _amqp?.close()
+            _amqp = nil
+            declared = []
+        }
+        amqpUsedAt = ContinuousClock.now
         if let _amqp { return _amqp }
         let connection = try AMQPConnection.connect(anyOf: configuration.amqpURL, connectionName: connectionName)
         _amqp = connection

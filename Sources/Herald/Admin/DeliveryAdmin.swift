@@ -10,6 +10,9 @@ public struct DeliveryAdmin {
 
     public init(connection: PostgresConnection) { self.connection = connection }
 
+    /// The most deliveries one recovery sends (the oldest first); run it again for the rest.
+    public static let maxRecover = 10_000
+
     public static let states = ["pending", "in_flight", "retrying", "succeeded", "failed", "paused", "cancelled"]
 
     /// A period bound as given by a person, checked before it reaches SQL.
@@ -41,7 +44,8 @@ public struct DeliveryAdmin {
         var params: [(any PostgresEncodable)?] = [try DeliveryAdmin.periodBound(from, field: "from"), try DeliveryAdmin.periodBound(to, field: "to")]
         if let tenant { params.append(tenant); sql += " AND tenant_id = $\(params.count)" }
         if let webhookID { params.append(webhookID); sql += " AND webhook_id = $\(params.count)" }
-        let ids = try connection.query(sql + " ORDER BY created_at", params).compactMap { $0[0].text }
+        params.append(DeliveryAdmin.maxRecover)
+        let ids = try connection.query(sql + " ORDER BY created_at LIMIT $\(params.count)", params).compactMap { $0[0].text }
         guard !ids.isEmpty, !dryRun else { return ids }
         return try resend(ids: ids, amqp: try amqp(), names: names).map(\.deliveryID)
     }

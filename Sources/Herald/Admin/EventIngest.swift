@@ -10,6 +10,12 @@ import PostgresClient
 /// before publishing; a repeat with the same key and body answers with the same ids; a repeat
 /// after a crash between record and confirm publishes the same ids again (the router keeps one
 /// delivery per event id); the same key with another body is refused.
+/// A request body that is not JSON at all (400, where a JSON body that breaks a rule is 422).
+public struct InvalidJSON: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
 public struct EventIngest {
     public let context: AdminContext
     public let principal: Principal
@@ -35,7 +41,7 @@ public struct EventIngest {
             }
         }
         let value: JSONValue
-        do { value = try JSONValue(parsing: body) } catch { throw AdminInputError(field: "body", value: "", rule: "not valid JSON: \(error)") }
+        do { value = try JSONValue(parsing: body) } catch { throw InvalidJSON(description: "the body is not valid JSON: \(error)") }
         let items: [JSONValue]
         var batch = false
         switch value {
@@ -66,9 +72,15 @@ public struct EventIngest {
             }
             var raw: [UInt8] = []
             JSONValue.object(object).write(to: &raw)
-            do { events.append(try Event(envelope: .object(object), raw: raw)) } catch {
+            let event: Event
+            do { event = try Event(envelope: .object(object), raw: raw) } catch {
                 throw AdminInputError(field: "\(location).\(error.field ?? "")", value: "", rule: error.message)
             }
+            // Checked again on the event as it will be published (whatever the object looked like).
+            guard principal.sees(tenant: event.tenant) else {
+                throw AccessError.forbidden("\(location).tenant: this token belongs to tenant \(principal.tenant ?? ""); it cannot publish for \(Quoted.text(event.tenant))")
+            }
+            events.append(event)
         }
         let ids = events.map(\.id)
         if let key = idempotencyKey {

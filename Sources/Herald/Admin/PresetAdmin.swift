@@ -56,9 +56,11 @@ public enum PresetAdmin {
 
     /// What a preset's template sends for one sample of `eventType` (or an event given as JSON),
     /// like any template preview.
-    public static func preview(integration name: String, eventType: String?, eventJSON: String? = nil) throws -> String {
+    public static func preview(integration name: String, eventType: String?, eventJSON: String? = nil,
+                               limit: Int = TemplateLimits.defaultMaxRenderedBytes) throws -> String {
         let preset = try integration(name)
-        return try Preview.render(template: preset.template, eventType: eventType, eventJSON: eventJSON, subscribedTypes: subscribedTypes(preset))
+        return try Preview.render(template: preset.template, eventType: eventType, eventJSON: eventJSON, subscribedTypes: subscribedTypes(preset),
+                                  limit: limit)
     }
 
     static func subscribedTypes(_ preset: IntegrationPreset) -> [String] {

@@ -29,6 +29,12 @@ public struct WebhookAdmin {
         return doc
     }
 
+    static func refuseNUL(_ value: JSONValue) throws(StoreError) {
+        if let path = value.pathOfNUL() {
+            throw .document(.document("webhook\(path.isEmpty ? "" : "." + path): must not contain NUL (\\u0000) characters"))
+        }
+    }
+
     static func isWellFormedID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
@@ -109,6 +115,7 @@ public struct WebhookAdmin {
         try principal.requireChange()
         var value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch { throw StoreError.document(.document("webhook: not valid JSON: \(error)")) }
+        try WebhookAdmin.refuseNUL(value)
         if case .object(var object) = value {
             if object["id"] != nil { throw StoreError.document(.document("webhook.id: is assigned by Herald; leave it out")) }
             if object["tenant"] == nil, let tenant = principal.tenant { object["tenant"] = .string(tenant) }
@@ -137,6 +144,7 @@ public struct WebhookAdmin {
         let stored = try visible(id)
         var value: JSONValue
         do { value = try JSONValue(parsing: bytes) } catch { throw StoreError.document(.document("webhook: not valid JSON: \(error)")) }
+        try WebhookAdmin.refuseNUL(value)
         if case .object(var object) = value, object["tenant"] == nil {   // the tenant cannot change: it may be left out
             object["tenant"] = .string(stored.tenant)
             value = .object(object)
@@ -157,7 +165,11 @@ public struct WebhookAdmin {
         let stored = try visible(id)
         let patch: JSONValue
         do { patch = try JSONValue(parsing: bytes) } catch { throw StoreError.document(.document("webhook: not valid JSON: \(error)")) }
-        guard case .object = patch else { throw StoreError.document(.document("webhook: a patch must be a JSON object")) }
+        guard case .object(let fields) = patch else { throw StoreError.document(.document("webhook: a patch must be a JSON object")) }
+        try WebhookAdmin.refuseNUL(patch)
+        for field in ["id", "secrets", "consecutive_failures", "paused_reason"] where fields[field] != nil {
+            throw StoreError.document(.document("webhook.\(field): is read-only\(field == "secrets" ? " (rotate-secret adds a secret)" : "")"))
+        }
         var base = WebhookAdmin.shown(stored)
         base.id = nil
         base.consecutiveFailures = nil
@@ -195,6 +207,7 @@ public struct WebhookAdmin {
         try principal.requireChange()
         let stored = try visible(id)
         let reason = reason ?? "paused by \(principal.actor)"
+        guard !reason.utf8.contains(0) else { throw AdminInputError(field: "reason", value: "", rule: "must not contain NUL (\\u0000) characters") }
         guard reason.utf8.count <= 500 else { throw AdminInputError(field: "reason", value: String(reason.prefix(40)), rule: "at most 500 bytes") }
         try store().setStatus(id: id, status: .paused, reason: StoredText.clean(reason))
         let after = WebhookAdmin.shown(try store().document(id: id))

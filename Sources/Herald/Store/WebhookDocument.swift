@@ -403,7 +403,40 @@ extension WebhookDocument {
         doc.auth?.redact()
         if doc.tls?.clientKey != nil { doc.tls?.clientKey = WebhookDocument.masked }
         doc.url = Webhook.redactedURL(url)
+        if let headers = doc.headers {
+            doc.headers = Dictionary(uniqueKeysWithValues: headers.map { ($0.key, WebhookDocument.isSensitiveHeader($0.key) ? WebhookDocument.masked : $0.value) })
+        }
         return doc
+    }
+
+    /// A custom header whose value is a credential by its name (X-Api-Key, Authorization, …): masked
+    /// when shown, kept when an update leaves it masked.
+    public static func isSensitiveHeader(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["authorization", "token", "secret", "key", "password", "cookie", "credential", "signature", "auth"].contains { lower.contains($0) }
+    }
+
+    /// The credential an update must give again: stored credentials are kept (masked or omitted)
+    /// only while the endpoint's host — and an OAuth token URL — stay the same, so that nobody who
+    /// cannot read a credential can have it sent to a server of their own.
+    public static func credentialNeedingReentry(given: WebhookDocument, stored: WebhookDocument) -> String? {
+        func host(_ url: String) -> String? { URL(string: url)?.host?.lowercased() }
+        let hostChanged = host(given.url) != host(stored.url)
+        func missing(_ value: String?) -> Bool { value == nil || value == masked || value == "" }
+        if let auth = given.auth, let old = stored.auth, auth.type == old.type {
+            let tokenURLChanged = auth.tokenURL != nil && auth.tokenURL != old.tokenURL
+            if hostChanged || tokenURLChanged {
+                for (field, now, before) in [("auth.token", auth.token, old.token), ("auth.password", auth.password, old.password),
+                                             ("auth.value", auth.value, old.value), ("auth.client_secret", auth.clientSecret, old.clientSecret),
+                                             ("auth.secret", auth.secret, old.secret)] where before != nil && missing(now) {
+                    return field
+                }
+            }
+        }
+        if hostChanged, let headers = given.headers, let old = stored.headers {
+            for (name, value) in headers where value == masked && old[name] != nil && isSensitiveHeader(name) { return "headers.\(name)" }
+        }
+        return nil
     }
 
     /// An update written from `show` output (or with credentials left out) keeps the stored ones:
@@ -411,6 +444,10 @@ extension WebhookDocument {
     public func keepingStoredCredentials(of stored: WebhookDocument) -> WebhookDocument {
         var doc = self
         if doc.url == Webhook.redactedURL(stored.url) { doc.url = stored.url }
+        if var headers = doc.headers, let old = stored.headers {
+            for (name, value) in headers where value == WebhookDocument.masked { headers[name] = old[name] }
+            doc.headers = headers
+        }
         if var tls = doc.tls, let old = stored.tls,
            tls.clientKey == WebhookDocument.masked || tls.clientKey == "" || (tls.clientKey == nil && tls.clientCertificate != nil) {
             // The key is kept only for the certificate it belongs to.

@@ -178,6 +178,10 @@ public struct WebhookStore {
     public func update(_ given: WebhookDocument) throws(StoreError) {
         guard let id = given.id else { throw .invalid("webhook.id: an id is required to update") }
         let stored = try document(id: id)
+        if let field = WebhookDocument.credentialNeedingReentry(given: given, stored: stored) {
+            throw .document(.invalid(WebhookValidationError(field: field, value: "",
+                rule: "the endpoint changed: enter this credential again (a stored credential is only kept for the same host)")))
+        }
         let input = given.keepingStoredCredentials(of: stored)
         let webhook: Webhook
         do { webhook = try input.makeWebhook() } catch { throw .document(error) }

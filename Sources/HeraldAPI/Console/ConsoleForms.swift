@@ -38,7 +38,7 @@ extension APIServer {
         router.get("/console/webhooks/:id/edit") { request, context in
             await consolePage(request, context) { session in
                 let id = try self.id(context)
-                let notice = try request.query("notice", maxBytes: 200).map(HTML.Notice.ok)
+                let notice = try ConsoleNotice.from(request)
                 let doc = try await work(session) { c, who in try WebhookAdmin(context: c, principal: who).get(id) }
                 return Self.html(HTML.page("Edit \(doc.name)", session: session, notice: notice, WebhookForm.render(doc, id: id, session: session, error: nil)))
             }
@@ -49,7 +49,7 @@ extension APIServer {
                 let json = WebhookForm.document(form, creating: false, tenant: nil)
                 do {
                     _ = try await work(session) { c, who in try WebhookAdmin(context: c, principal: who).patch(id, json: json) }
-                    return Self.redirect("/console/webhooks/\(id)/edit?notice=Saved.")
+                    return Self.redirect("/console/webhooks/\(id)/edit?notice=saved")
                 } catch {
                     let problem = Problem.from(error, logger: context.logger)
                     if problem.status == .notFound || problem.status == .forbidden { throw error }
@@ -65,21 +65,21 @@ extension APIServer {
             await consolePost(request, context) { session, _ in
                 let id = try self.id(context)
                 _ = try await work(session) { c, who in try WebhookAdmin(context: c, principal: who).pause(id, reason: "paused in the console") }
-                return Self.redirect("/console/webhooks?notice=Paused.")
+                return Self.redirect("/console/webhooks?notice=paused")
             }
         }
         router.post("/console/webhooks/:id/resume") { request, context in
             await consolePost(request, context) { session, _ in
                 let id = try self.id(context)
                 let result = try await work(session) { c, who in try WebhookAdmin(context: c, principal: who).resume(id) }
-                return Self.redirect("/console/webhooks?notice=Resumed;%20\(result.released)%20waiting%20deliveries%20sent.")
+                return Self.redirect("/console/webhooks?notice=resumed&n=\(result.released)")
             }
         }
         router.post("/console/webhooks/:id/delete") { request, context in
             await consolePost(request, context) { session, _ in
                 let id = try self.id(context)
                 try await work(session) { c, who in try WebhookAdmin(context: c, principal: who).delete(id) }
-                return Self.redirect("/console/webhooks?notice=Deleted.")
+                return Self.redirect("/console/webhooks?notice=deleted")
             }
         }
         router.post("/console/webhooks/:id/rotate-secret") { request, context in
@@ -98,14 +98,14 @@ extension APIServer {
             await consolePost(request, context) { session, _ in
                 let id = try self.id(context)
                 let sent = try await work(session) { c, who in try DeliveryQueries(context: c, principal: who).retryFailed(webhookID: id) }
-                return Self.redirect("/console/webhooks/\(id)/log?notice=\(sent.count)%20failed%20deliveries%20sent%20again.")
+                return Self.redirect("/console/webhooks/\(id)/log?notice=retried&n=\(sent.count)")
             }
         }
         router.post("/console/deliveries/:id/resend") { request, context in
             await consolePost(request, context) { session, _ in
                 let id = try self.id(context)
                 _ = try await work(session) { c, who in try DeliveryQueries(context: c, principal: who).resend([id]) }
-                return Self.redirect("/console/deliveries/\(id)?notice=Sent%20again.")
+                return Self.redirect("/console/deliveries/\(id)?notice=resent")
             }
         }
         router.post("/console/dead-letters/redrive") { request, context in
@@ -114,7 +114,7 @@ extension APIServer {
                     try who.requireOperator()
                     return try DeadLetterAdmin(configuration: c.configuration).redrive(max: 10_000, dryRun: false, database: c.database()).count
                 }
-                return Self.redirect("/console/dead-letters?notice=\(count)%20deliveries%20sent%20again.")
+                return Self.redirect("/console/dead-letters?notice=redriven&n=\(count)")
             }
         }
         router.post("/console/invalid-events/redrive") { request, context in
@@ -123,7 +123,7 @@ extension APIServer {
                     try who.requireOperator()
                     return try DeadLetterAdmin(configuration: c.configuration).redriveInvalid(max: 10_000, dryRun: false)
                 }
-                return Self.redirect("/console/dead-letters?notice=\(count)%20events%20published%20again.")
+                return Self.redirect("/console/dead-letters?notice=republished&n=\(count)")
             }
         }
 
@@ -166,7 +166,10 @@ extension APIServer {
             let template = try input.string("template", maxBytes: TemplateLimits.maxSourceBytes)
             let type = try input.string("event_type", maxBytes: 128) ?? "order.created"
             do {
-                let rendered = try Preview.render(template: template?.isEmpty == false ? template : nil, eventType: type, eventJSON: nil)
+                let source = template?.isEmpty == false ? template : nil
+                let rendered = try await pool.run { _ in
+                    try Preview.render(template: source, eventType: type, eventJSON: nil, limit: Preview.interactiveLimit)
+                }
                 return JSONOut.response(["ok": "true", "rendered": (try? JSONValue(parsing: rendered).prettySerialized()) ?? rendered])
             } catch {
                 return JSONOut.response(["ok": "false", "error": "\(error)"])
@@ -221,3 +224,24 @@ extension APIServer {
 
 struct MatchRow: Encodable { var type: String; var id: String?; var matches: Bool; var why: String }
 struct SampleMatching: Encodable { var error: String?; var samples: [MatchRow]; var recent: [MatchRow] }
+
+/// The console's messages after an action: fixed texts chosen by a code in the address (a link
+/// cannot put words of its own into the page).
+enum ConsoleNotice {
+    static func from(_ request: Request) throws -> HTML.Notice? {
+        guard let code = try request.query("notice", maxBytes: 20) else { return nil }
+        let n = (try request.query("n", maxBytes: 10)).flatMap { Int($0) } ?? 0
+        let text: String? = switch code {
+        case "saved": "Saved."
+        case "paused": "Paused."
+        case "resumed": "Resumed; \(n) waiting deliveries sent."
+        case "deleted": "Deleted."
+        case "retried": "\(n) failed deliveries sent again."
+        case "resent": "Sent again."
+        case "redriven": "\(n) deliveries sent again."
+        case "republished": "\(n) events published again."
+        default: nil
+        }
+        return text.map(HTML.Notice.ok)
+    }
+}

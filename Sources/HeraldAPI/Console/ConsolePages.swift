@@ -11,7 +11,7 @@ extension APIServer {
             await consolePage(request, context) { session in
                 let q = try request.query("q", maxBytes: 200)
                 let cursor = try request.query("cursor")
-                let notice = try request.query("notice", maxBytes: 200).map(HTML.Notice.ok)
+                let notice = try ConsoleNotice.from(request)
                 let (from, to) = try period(request)
                 let data = try await work(session) { c, who in
                     (try WebhookAdmin(context: c, principal: who).list(search: q, cursor: cursor, limit: 50),
@@ -72,7 +72,7 @@ extension APIServer {
                 let to = (custom ? try request.query("to", maxBytes: 64) : nil) ?? Timestamp.iso8601(unixMilliseconds: now + 60_000)
                 let state = try request.query("state", maxBytes: 20)
                 let cursor = try request.query("cursor")
-                let notice = try request.query("notice", maxBytes: 200).map(HTML.Notice.ok)
+                let notice = try ConsoleNotice.from(request)
                 let data = try await work(session) { c, who in
                     (try WebhookAdmin(context: c, principal: who).get(id),
                      try DeliveryQueries(context: c, principal: who).stats(webhookID: id, from: from, to: to),
@@ -123,7 +123,7 @@ extension APIServer {
                 let id = try self.id(context)
                 let (from, to) = try period(request)
                 _ = try await work(session) { c, who in try WebhookAdmin(context: c, principal: who).get(id) }   // 404 before any byte
-                return streamedExport(who: session.principal, from: from, to: to, webhookID: id, tenant: nil, format: .csv, logger: context.logger)
+                return try streamedExport(who: session.principal, from: from, to: to, webhookID: id, tenant: nil, format: .csv, logger: context.logger)
             }
         }
 
@@ -131,7 +131,7 @@ extension APIServer {
         router.get("/console/deliveries/:id") { request, context in
             await consolePage(request, context) { session in
                 let id = try self.id(context)
-                let notice = try request.query("notice", maxBytes: 200).map(HTML.Notice.ok)
+                let notice = try ConsoleNotice.from(request)
                 let detail = try await work(session) { c, who in try DeliveryQueries(context: c, principal: who).detail(id) }
                 let d = detail.delivery
                 let total = detail.attempts.reduce(0.0) { $0 + $1.durationMs }
@@ -168,7 +168,7 @@ extension APIServer {
         // 6. Dead letters and refused events.
         router.get("/console/dead-letters") { request, context in
             await consolePage(request, context) { session in
-                let notice = try request.query("notice", maxBytes: 200).map(HTML.Notice.ok)
+                let notice = try ConsoleNotice.from(request)
                 let data = try await work(session) { c, who in
                     let admin = DeadLetterAdmin(configuration: c.configuration)
                     var parked = try admin.list(max: 200)

@@ -77,6 +77,9 @@ struct JSONParser {
         var items: [JSONValue] = []
         var pairs: [(String, JSONValue)] = []
         var key = ""
+        /// Keys seen so far: a key twice in one object is refused (which one counts is ambiguous —
+        /// one reader's first is another's last, and a check could pass on one and act on the other).
+        var keys = Set<String>()
     }
 
     /// Parses one value. Arrays and objects are kept on an explicit stack instead of recursion, so
@@ -95,6 +98,7 @@ struct JSONParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "}") else {
                     var object = OpenContainer(isObject: true)
                     object.key = try parseKey()
+                    object.keys.insert(object.key)
                     open.append(object)
                     continue
                 }
@@ -129,7 +133,14 @@ struct JSONParser {
                     guard index < bytes.count else { throw error("unexpected end of input, expected ',' or '}'") }
                     if bytes[index] == UInt8(ascii: ",") {
                         index += 1
-                        open[last].key = try parseKey()
+                        let keyStart = index
+                        let key = try parseKey()
+                        guard open[last].keys.insert(key).inserted else {
+                            index = keyStart
+                            skipWhitespace()
+                            throw error("the key \(Quoted.text(key)) appears twice in one object")
+                        }
+                        open[last].key = key
                         break
                     }
                     guard bytes[index] == UInt8(ascii: "}") else {
