@@ -62,12 +62,38 @@ def ctl(name, *args, timeout=60):
     return out.returncode, out.stdout
 
 
+TLS_PORT = 5741
+
+
+def make_certificates(directory):
+    """A throwaway CA, a server certificate for localhost signed by it, and a second CA (the wrong one)."""
+    os.makedirs(directory, exist_ok=True)
+    def run(*cmd):
+        subprocess.run(cmd, cwd=directory, check=True, capture_output=True)
+    for ca in ("ca", "other-ca"):
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN=Herald test {ca}",
+            "-keyout", f"{ca}.key", "-out", f"{ca}.pem")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr")
+    open(os.path.join(directory, "san.ext"), "w").write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "san.ext", "-out", "server.pem")
+    os.chmod(directory, 0o755)
+    for f in os.listdir(directory):
+        os.chmod(os.path.join(directory, f), 0o644)
+
+
 def start_node(name, port):
     d = os.path.join(BASE, name.split("@")[0])
     os.makedirs(f"{d}/mnesia", exist_ok=True)
     os.makedirs(f"{d}/log", exist_ok=True)
+    tls = ""
+    if port == NODES[0][1]:   # the first node also speaks AMQPS
+        certs = os.path.join(BASE, "certs")
+        tls = (f"listeners.ssl.default = 127.0.0.1:{TLS_PORT}\nssl_options.cacertfile = {certs}/ca.pem\n"
+               f"ssl_options.certfile = {certs}/server.pem\nssl_options.keyfile = {certs}/server.key\n"
+               "ssl_options.verify = verify_none\nssl_options.fail_if_no_peer_cert = false\n")
     open(f"{d}/rabbitmq.conf", "w").write(f"listeners.tcp.1 = 127.0.0.1:{port}\nloopback_users = none\n"
-                                          "vm_memory_high_watermark.relative = 0.2\ndisk_free_limit.absolute = 100MB\n")
+                                          "vm_memory_high_watermark.relative = 0.2\ndisk_free_limit.absolute = 100MB\n" + tls)
     open(f"{d}/enabled_plugins", "w").write("[rabbitmq_consistent_hash_exchange].\n")
     subprocess.run(["chown", "-R", "rabbitmq:rabbitmq", BASE], check=True)
     env = node_env(name, port)
@@ -107,6 +133,48 @@ def psql(sql, db="herald"):
     return out.stdout.strip()
 
 
+def tls_checks(args, env):
+    """AMQPS to the node's TLS listener, and PostgreSQL over TLS: verified against the right CA,
+    refused with the wrong one."""
+    certs = os.path.join(BASE, "certs")
+    event = '{"type": "order.created", "tenant": "acme", "occurred_at": "2026-11-26T12:00:00Z", "data": {"order": {"id": "TLS"}}}'
+    def publish(url):
+        return subprocess.run([f"{args.bin}/herald-producer", "publish", "--amqp-url", url, event], env=env, capture_output=True, text=True, timeout=60)
+    ok = publish(f"amqps://guest:guest@localhost:{TLS_PORT}/%2F?cacertfile={certs}/ca.pem")
+    check(ok.returncode == 0, f"AMQPS with the right CA publishes ({ok.stderr.strip()[:200]})")
+    bad = publish(f"amqps://guest:guest@localhost:{TLS_PORT}/%2F?cacertfile={certs}/other-ca.pem")
+    check(bad.returncode != 0, "AMQPS with the wrong CA is refused")
+    # PostgreSQL: TLS switched on for this check (a reload, no restart), then off again.
+    pg_certs = "/var/tmp/herald-cluster-pg-certs"
+    shutil.rmtree(pg_certs, ignore_errors=True)
+    shutil.copytree(certs, pg_certs)
+    subprocess.run(["chown", "-R", "postgres:postgres", pg_certs], check=True)
+    os.chmod(f"{pg_certs}/server.key", 0o600)
+    try:
+        pg_admin(f"ALTER SYSTEM SET ssl_cert_file = '{pg_certs}/server.pem'")
+        pg_admin(f"ALTER SYSTEM SET ssl_key_file = '{pg_certs}/server.key'")
+        pg_admin("ALTER SYSTEM SET ssl = on")
+        pg_admin("SELECT pg_reload_conf()")
+        time.sleep(1)
+        def migrate(root):
+            url = f"postgres://herald:herald@localhost:5432/{DB}?sslmode=verify-full&sslrootcert={certs}/{root}"
+            return subprocess.run([f"{args.bin}/heraldctl", "migrate", "--database-url", url], env=env, capture_output=True, text=True, timeout=60)
+        good = migrate("ca.pem")
+        check(good.returncode == 0, f"PostgreSQL over TLS with the right CA ({good.stderr.strip()[:200]})")
+        wrong = migrate("other-ca.pem")
+        check(wrong.returncode != 0 and "certificate" in (wrong.stderr + wrong.stdout).lower(), f"PostgreSQL over TLS with the wrong CA is refused ({wrong.stderr.strip()[:120]})")
+    finally:
+        pg_admin("ALTER SYSTEM RESET ssl")
+        pg_admin("ALTER SYSTEM RESET ssl_cert_file")
+        pg_admin("ALTER SYSTEM RESET ssl_key_file")
+        pg_admin("SELECT pg_reload_conf()")
+        shutil.rmtree(pg_certs, ignore_errors=True)
+
+
+def pg_admin(sql):
+    subprocess.run([os.path.join(ROOT, "deploy", "services.sh"), "pg-admin-sql", sql], check=True, capture_output=True)
+
+
 def stop_all(nodes_alive):
     for name, port in NODES:
         pid = beam_pid(name) if name in nodes_alive else None
@@ -129,6 +197,7 @@ def main():
         ctl(name, "stop", timeout=30)
     shutil.rmtree(BASE, ignore_errors=True)
     log("starting 3 RabbitMQ nodes")
+    make_certificates(os.path.join(BASE, "certs"))
     for name, port in NODES:
         start_node(name, port)
     alive = set()
@@ -214,6 +283,7 @@ def main():
         generated = int(psql("SELECT count(*) FROM events WHERE type IN ('customer.created','product.created')", db=DB))
         check(retried + dead == generated and retried > 0 and dead > 0, f"quorum retry path ({retried} retried) and dead letters ({dead} failed) of {generated}")
         check(all(p.poll() is None for p in procs[1:]), "routers and workers are still running (reconnected)")
+        tls_checks(args, env)
         print(json.dumps({"events": count, "delivered": stream, "lost": count - stream, "duplicates": dup, "killed": leader,
                           "recovery_s": round(recovered, 1), "retried": retried, "dead": dead}))
         for p in procs:

@@ -206,7 +206,10 @@ case "$cmd" in
     rmq_ctl -q list_queues name messages 2>/dev/null | awk -v q="${2:?queue}" '$1 == q {print $2; found=1} END {if (!found) print 0}' ;;
   consumers) # every consumer: queue and whether it is the active one (single active consumer)
     rmq_ctl -q list_consumers queue_name active 2>/dev/null ;;
+  pg-admin-sql) # run SQL as the PostgreSQL superuser over the local socket (tests that switch server settings)
+    find_pg_bin
+    as_user postgres "$PG_BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt -c "${2:?sql}" ;;
   queue-types) # every queue with its type (classic, quorum)
     rmq_ctl -q list_queues name type 2>/dev/null ;;
-  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth|queue-types|consumers|rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start)" ;;
+  *) die "unknown command '$cmd' (install|up|down|status|restart-rabbitmq|reset|purge-prefix|queue-depth|queue-types|consumers|pg-admin-sql|rabbitmq-stop-app|rabbitmq-start-app|pg-stop-immediate|pg-start)" ;;
 esac
