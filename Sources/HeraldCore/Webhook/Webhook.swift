@@ -42,6 +42,8 @@ public struct Webhook: Sendable {
     public var tls: WebhookTLS? = nil
     /// `fifo`: one delivery at a time, in event order.
     public var ordering: DeliveryOrdering = .none
+    /// Batch delivery (opt-in): up to `maxEvents` deliveries per request as one JSON array.
+    public var batch: BatchSettings? = nil
 
     public init(
         id: String, tenantID: String, name: String, description: String = "", status: Status = .active,
@@ -167,6 +169,13 @@ public struct Webhook: Sendable {
         }
         if let notifyURL { try Webhook.validateURL(notifyURL, field: "notify_url") }
         try tls?.validate()
+        if let batch {
+            try batch.validate()
+            guard ordering == .none else {
+                throw WebhookValidationError(field: "batch", value: "max_events \(batch.maxEvents)",
+                                             rule: "cannot be combined with ordering fifo (one delivery at a time)")
+            }
+        }
         if let notifyEmail {
             let parts = notifyEmail.split(separator: "@", omittingEmptySubsequences: false)
             guard MailMessage.isValidAddress(notifyEmail), TextRules.isSingleLine(notifyEmail),
