@@ -65,6 +65,17 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         }
     }
 
+    /// Batch delivery: up to `max_events` deliveries per request, waiting at most `max_wait_ms`.
+    public struct Batch: Codable, Sendable, Equatable {
+        public var maxEvents: Int?
+        public var maxWaitMs: Int?
+        public init(maxEvents: Int? = nil, maxWaitMs: Int? = nil) {
+            self.maxEvents = maxEvents
+            self.maxWaitMs = maxWaitMs
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case maxEvents = "max_events", maxWaitMs = "max_wait_ms" }
+    }
+
     public var id: String?
     public var tenant: String
     public var name: String
@@ -96,6 +107,8 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var tls: TLS?
     /// `none` (default) or `fifo`: one delivery at a time, in event order.
     public var ordering: String?
+    /// Batch delivery (opt-in); nil = one delivery per request.
+    public var batch: Batch?
     /// An integration preset (`slack`, `teams`, `zapier`, `crm`, `accounting`): its template is the
     /// payload unless `payload_template` is given, its events the subscription unless `events` is.
     public var preset: String?
@@ -107,7 +120,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var pausedReason: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls, ordering
+        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls, ordering, batch
         case contentType = "content_type", payloadTemplate = "payload_template", connectTimeoutMs = "connect_timeout_ms"
         case responseTimeoutMs = "response_timeout_ms", successStatusMin = "success_status_min", successStatusMax = "success_status_max"
         case pauseAfterFailures = "pause_after_failures", notifyEmail = "notify_email", notifyURL = "notify_url"
@@ -162,6 +175,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         pausedBehavior = try c.decodeIfPresent(String.self, forKey: .pausedBehavior)
         tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
         ordering = try c.decodeIfPresent(String.self, forKey: .ordering)
+        batch = try c.decodeIfPresent(Batch.self, forKey: .batch)
         secrets = try c.decodeIfPresent([String].self, forKey: .secrets)
         consecutiveFailures = try c.decodeIfPresent(Int.self, forKey: .consecutiveFailures)
         pausedReason = try c.decodeIfPresent(String.self, forKey: .pausedReason)
@@ -235,6 +249,10 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
             secrets: secrets ?? [], httpsOnly: httpsOnly ?? false, allowedNetworks: allowedNetworks ?? [], pausedBehavior: pausedBehavior)
         webhook.secretExpiries = secretExpiries
         webhook.ordering = ordering
+        webhook.batch = batch.map {
+            BatchSettings(maxEvents: $0.maxEvents ?? BatchSettings.defaultMaxEvents,
+                          maxWaitMilliseconds: $0.maxWaitMs ?? BatchSettings.defaultMaxWaitMilliseconds)
+        }
         if let tls {
             let material = WebhookTLS(clientCertificate: tls.clientCertificate, clientKey: tls.clientKey, caBundle: tls.caBundle)
             webhook.tls = material.isEmpty ? nil : material
@@ -343,7 +361,8 @@ extension WebhookDocument {
         for (key, allowed) in [("auth", Authentication.CodingKeys.allCases.map(\.rawValue)),
                                ("retry", Retry.CodingKeys.allCases.map(\.rawValue)),
                                ("signing", Signing.CodingKeys.allCases.map(\.rawValue)),
-                               ("tls", TLS.CodingKeys.allCases.map(\.rawValue))] {
+                               ("tls", TLS.CodingKeys.allCases.map(\.rawValue)),
+                               ("batch", Batch.CodingKeys.allCases.map(\.rawValue))] {
             if case .object(let nested)? = top[key] { try checkKeys(nested, allowed: allowed, path: "webhook.\(key)") }
         }
         if case .object(let signing)? = top["signing"], case .array(let schemes)? = signing["schemes"] {

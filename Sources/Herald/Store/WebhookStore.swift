@@ -25,7 +25,7 @@ public struct WebhookStore {
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
         ARRAY(SELECT COALESCE((extract(epoch FROM s.expires_at) * 1000)::bigint, 0) FROM webhook_secrets s
               WHERE s.webhook_id = w.id AND (s.expires_at IS NULL OR s.expires_at > now()) ORDER BY s.id DESC),
-        w.tls_sealed, w.ordering, w.signing::text, w.preset
+        w.tls_sealed, w.ordering, w.signing::text, w.preset, w.batch_max_events, w.batch_max_wait_ms
         """
 
     /// Every webhook as a document (secrets opened). `tenant` limits it to one tenant.
@@ -134,6 +134,7 @@ public struct WebhookStore {
         doc.secrets = secrets
         doc.secretExpiries = array(37).map { Int64($0).flatMap { $0 == 0 ? nil : $0 } }
         doc.ordering = text(39)
+        if let maxEvents = int(42) { doc.batch = WebhookDocument.Batch(maxEvents: maxEvents, maxWaitMs: int(43)) }
         if let sealed = try? row[38].decode([UInt8].self), !sealed.isEmpty {
             do { doc.tls = try JSONDecoder().decode(WebhookDocument.TLS.self, from: Data(try box.open(sealed))) } catch {
                 throw .sealed("webhook \(doc.id ?? "?") TLS material cannot be opened with this master key (HERALD_MASTER_KEY changed?)")
@@ -219,7 +220,7 @@ public struct WebhookStore {
                 retry_jitter = $23, pause_after_failures = $24, notify_email = $25, notify_url = $26,
                 keep_failed_payloads = $27, rate_limit_per_minute = $28, signing_scheme = $29, signature_header = $30,
                 sign_timestamp = $31, https_only = $32, allowed_networks = $33, paused_behavior = $34, tls_sealed = $35, ordering = $36,
-                signing = $37::jsonb, preset = $38, updated_at = now(),
+                signing = $37::jsonb, preset = $38, batch_max_events = $39, batch_max_wait_ms = $40, updated_at = now(),
                 paused_at = CASE WHEN $5 IN ('paused', 'disabled') THEN COALESCE(paused_at, now()) END,
                 paused_reason = CASE WHEN $5 IN ('paused', 'disabled') THEN paused_reason END,
                 consecutive_failures = CASE WHEN $5 = 'active' AND status <> 'active' THEN 0 ELSE consecutive_failures END
@@ -232,7 +233,8 @@ public struct WebhookStore {
                   webhook.pauseAfterFailures, webhook.notifyEmail, webhook.notifyURL, webhook.keepFailedPayloads,
                   webhook.rateLimitPerMinute, legacyScheme, first?.header ?? "X-Herald-Signature",
                   first?.signed.includesTimestamp ?? true, webhook.httpsOnly, webhook.allowedNetworks, webhook.pausedBehavior.rawValue,
-                  sealedTLS, webhook.ordering.rawValue, signingJSON, doc.preset])
+                  sealedTLS, webhook.ordering.rawValue, signingJSON, doc.preset, webhook.batch?.maxEvents,
+                  webhook.batch?.maxWaitMilliseconds])
     }
 
     /// What OpenSSL makes of the PEM input (the shape was checked by `makeWebhook`): the key must
