@@ -9,8 +9,9 @@ struct RequestBuilder {
 
     let allowPrivateNetworks: Bool
 
-    /// `token` supplies OAuth 2.0 access tokens (cached by the caller).
-    func request(webhook: Webhook, deliveryID: String, body: [UInt8], now: Int64,
+    /// `token` supplies OAuth 2.0 access tokens (cached by the caller); `extraHeaders` are Herald's
+    /// own (a batch's size). `deliveryID` is the message id: a delivery's, or a batch's.
+    func request(webhook: Webhook, deliveryID: String, body: [UInt8], now: Int64, extraHeaders: [HTTPHeader] = [],
                  token: (Webhook) throws -> String) throws -> (request: HTTPRequest, loggedHeaders: String) {
         var headers: [HTTPHeader] = [
             HTTPHeader("Content-Type", webhook.contentType),
@@ -18,6 +19,7 @@ struct RequestBuilder {
             HTTPHeader("Expect", ""),
         ]
         for header in webhook.headers { headers.append(HTTPHeader(header.name, header.value)) }
+        headers += extraHeaders
         var redacted: Set<String> = []
         switch webhook.authentication {
         case .none:

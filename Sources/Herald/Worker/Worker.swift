@@ -52,10 +52,16 @@ public struct Worker: HeraldService {
 /// published when the broker is back; only acks of a lost channel are forgotten (the broker
 /// redelivers those jobs, and the claim recognises them).
 final class WorkerSession {
-    struct InFlight {
+    /// A claimed delivery and the job that carried it (its tag is valid on channel `generation` only).
+    struct Member {
         var deliveryTag: UInt64
         var generation: Int
         var claimed: ClaimedDelivery
+    }
+
+    /// One request: one delivery, or a batch of them (each recorded on its own when it ends).
+    struct InFlight {
+        var members: [Member]
         var webhook: Webhook
         var startedAt: Int64
         var started: ContinuousClock.Instant
@@ -121,6 +127,9 @@ final class WorkerSession {
     var consuming = true
     var lastWebhookPoll = ContinuousClock.now
     var rng = SystemRandomNumberGenerator()
+    /// Claimed deliveries of batch webhooks waiting for their batch to fill (see WorkerSession+Batch).
+    var batches: [String: HeldBatch] = [:]
+    var batchedCount = 0
     /// Notices for owners not yet written to the outbox.
     var notices: [(webhookID: String, kind: Notice.Kind, reason: String)] = []
 
@@ -154,6 +163,7 @@ final class WorkerSession {
                 consuming = false
                 if let amqp { do { try amqp.cancel(consumerTag: consumerTag) } catch { amqpLost(error) } }
                 releaseHeld(requeue: true)
+                handBackBatches()
                 logger.info("stopping: finishing in-flight deliveries", metadata: ["in_flight": "\(inFlight.count)"])
             }
             if let deadline = drainDeadline, inFlight.isEmpty || ContinuousClock.now > deadline {
@@ -171,6 +181,7 @@ final class WorkerSession {
             }
             refreshCircuits()
             takeJobs(stats: &stats)
+            sendDueBatches(stats: &stats)
             // Drive transfers; wake up early when the broker has something for us.
             if curl.inFlight > 0 {
                 let busy = (amqp?.hasBufferedInput ?? false) || !pending.isEmpty
@@ -402,7 +413,7 @@ final class WorkerSession {
         do {
             let room = configuration.concurrency - inFlight.count
             if consuming && room > 0 && database != nil {
-                let wait: Duration = inFlight.isEmpty && pending.isEmpty ? .milliseconds(50) : .zero
+                let wait: Duration = inFlight.isEmpty && pending.isEmpty ? .milliseconds(batches.isEmpty ? 50 : 10) : .zero
                 let jobs = try amqp.deliveries(max: room, timeout: wait)
                 if !jobs.isEmpty { start(jobs, stats: &stats) }
             } else {
@@ -449,7 +460,9 @@ final class WorkerSession {
             // cannot starve every other webhook of this worker. A few wait here and start as soon as
             // the webhook's own requests finish (a fast endpoint loses nothing); the rest wait in a
             // delay queue, so waiting jobs never fill this worker's prefetch.
-            if let webhookID = JobMessages.webhookID(of: message.properties),
+            // A batch webhook's jobs join its batch: its requests, not its jobs, take slots.
+            let batched = JobMessages.webhookID(of: message.properties).flatMap { webhooks[$0]?.batch } != nil
+            if !batched, let webhookID = JobMessages.webhookID(of: message.properties),
                !mayStart(forWebhook: planned[webhookID, default: 0], total: plannedTotal) {
                 stats.atWebhookCap += 1
                 if held[webhookID, default: []].count < configuration.maxInFlightPerWebhook * 2, heldCount < maxHeld {
@@ -479,13 +492,16 @@ final class WorkerSession {
                 }
             }
             valid.append((message, job))
+            guard !batched else { continue }
             if let webhookID = JobMessages.webhookID(of: message.properties) { planned[webhookID, default: 0] += 1 }
             plannedTotal += 1
         }
         guard !valid.isEmpty else { return }
         let leases = valid.map { pair -> Int in
             let webhook = JobMessages.webhookID(of: pair.0.properties).flatMap { webhooks[$0] }
+            // A batch member's claim also covers its wait for the batch.
             return ((webhook?.connectTimeoutMilliseconds ?? 10_000) + (webhook?.responseTimeoutMilliseconds ?? 30_000)) / 1000 + 10
+                + (webhook?.batch?.extraLeaseSeconds ?? 0)
         }
         let claim: (claimed: [ClaimedDelivery], unclaimed: [UnclaimedJob])
         do {
@@ -570,13 +586,17 @@ final class WorkerSession {
                     continue
                 }
             }
+            if webhook.batch != nil {
+                hold(Member(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery), body: body, webhook: webhook)
+                continue
+            }
             do {
                 let built = try builder.request(webhook: webhook, deliveryID: delivery.id, body: body, now: now, token: tokens.token(for:))
                 let id = nextRequestID
                 nextRequestID += 1
                 try curl.add(built.request, id: id)
-                inFlight[id] = InFlight(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery, webhook: webhook,
-                                        startedAt: now, started: .now, requestHeaders: built.loggedHeaders)
+                inFlight[id] = InFlight(members: [Member(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery)],
+                                        webhook: webhook, startedAt: now, started: .now, requestHeaders: built.loggedHeaders)
                 inFlightByWebhook[webhook.id, default: 0] += 1
             } catch is OAuthTokenCache.Pending {
                 // The token is on its way (fetched off this thread): the attempt is given back and
@@ -611,21 +631,25 @@ final class WorkerSession {
         case .failure(let error):
             observation = .transportFailure(error.code.transportFailure, message: StoredText.clean(error.description))
         }
-        settle(flight.deliveryTag, generation: flight.generation, flight.claimed, webhook: flight.webhook, observation: observation,
-               record: record, stats: &stats)
+        // A batch's answer is each member's: every delivery in it is recorded (and retried) on its own;
+        // the endpoint's circuit counts the request once.
+        for (index, member) in flight.members.enumerated() {
+            settle(member.deliveryTag, generation: member.generation, member.claimed, webhook: flight.webhook, observation: observation,
+                   record: record, countsForCircuit: index == 0, stats: &stats)
+        }
     }
 
     /// An attempt that failed before any request went out (cannot be built): recorded as an attempt.
-    private func fail(_ tag: UInt64, _ delivery: ClaimedDelivery, webhook: Webhook, startedAt: Int64, reason: String,
-                      stats: inout WorkerStats, permanent: Bool = true) {
-        settle(tag, generation: generation, delivery, webhook: webhook, observation: .notSent(reason: reason, permanent: permanent),
+    func fail(_ tag: UInt64, _ delivery: ClaimedDelivery, webhook: Webhook, startedAt: Int64, reason: String,
+              stats: inout WorkerStats, permanent: Bool = true, generation: Int? = nil) {
+        settle(tag, generation: generation ?? self.generation, delivery, webhook: webhook, observation: .notSent(reason: reason, permanent: permanent),
                record: AttemptRecord(startedAtMilliseconds: startedAt, durationMilliseconds: 0, requestHeaders: nil), stats: &stats)
     }
 
     /// The one place an attempt's result becomes its record and its follow-up: the planner decides,
     /// this turns the plan into the outcome to write and the message to publish.
     private func settle(_ tag: UInt64, generation: Int, _ delivery: ClaimedDelivery, webhook: Webhook, observation: AttemptObservation,
-                        record: AttemptRecord, stats: inout WorkerStats) {
+                        record: AttemptRecord, countsForCircuit: Bool = true, stats: inout WorkerStats) {
         let now = Timestamp.nowUnixMilliseconds()
         let plan = planner.plan(attempt: delivery.attempt, webhook: webhook, observation: observation, nowSeconds: now / 1000,
                                 random: Double.random(in: 0..<1, using: &rng))
@@ -640,7 +664,7 @@ final class WorkerSession {
             outcome.disableWebhook = reason
             webhooks[webhook.id]?.status = .disabled   // at once: nothing more goes to a gone endpoint
         }
-        countForCircuit(webhook, observation: observation, succeeded: plan.succeeded)
+        if countsForCircuit { countForCircuit(webhook, observation: observation, succeeded: plan.succeeded) }
         var item = Pending(deliveryTag: tag, generation: generation)
         let ticket = JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt)
         let metadata: Logger.Metadata = ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "attempt": "\(delivery.attempt)",
@@ -683,14 +707,14 @@ final class WorkerSession {
 
     /// A claimed job that must wait a little (a token on its way, the webhook at its in-flight cap):
     /// the attempt is given back and the same job comes again after `seconds`.
-    private func settleLater(_ tag: UInt64, _ delivery: ClaimedDelivery, seconds: Int, reason: String) {
+    func settleLater(_ tag: UInt64, _ delivery: ClaimedDelivery, seconds: Int, reason: String, generation: Int? = nil) {
         let outcome = AttemptOutcome(
             deliveryID: delivery.id, attempt: delivery.attempt, webhookID: delivery.webhookID, startedAtMilliseconds: 0,
             durationMilliseconds: 0, statusCode: nil, succeeded: false, error: reason, requestHeaders: nil, responseHeaders: nil,
             responseBody: nil, nextState: .retrying, nextAttemptInSeconds: seconds, dropPayload: false, wasSent: false)
         let again = JobTicket(deliveryID: delivery.id, webhookID: delivery.webhookID, attempt: delivery.attempt)
-        enqueue(Pending(deliveryTag: tag, generation: generation, outcome: outcome, message: messages.job(again, delaySeconds: seconds),
-                        delaySeconds: seconds))
+        enqueue(Pending(deliveryTag: tag, generation: generation ?? self.generation, outcome: outcome,
+                        message: messages.job(again, delaySeconds: seconds), delaySeconds: seconds))
     }
 
     /// Stopping with deliveries still in flight: the requests are cancelled, but each may already
@@ -704,21 +728,23 @@ final class WorkerSession {
         let now = ContinuousClock.now
         for (_, flight) in inFlight {
             let elapsed = now - flight.started
-            let outcome = AttemptOutcome(
-                deliveryID: flight.claimed.id, attempt: flight.claimed.attempt, webhookID: flight.webhook.id,
-                startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000, statusCode: nil,
-                succeeded: false, error: "interrupted: the worker stopped before the response arrived; the receiver may have received it",
-                requestHeaders: flight.requestHeaders, responseHeaders: nil, responseBody: nil, nextState: .retrying,
-                nextAttemptInSeconds: 0, dropPayload: false, wasSent: true)
-            let next = JobTicket(deliveryID: flight.claimed.id, webhookID: flight.webhook.id, attempt: flight.claimed.attempt + 1)
-            stats.interrupted += 1
-            enqueue(Pending(deliveryTag: flight.deliveryTag, generation: flight.generation, outcome: outcome, message: messages.job(next)))
+            for member in flight.members {
+                let outcome = AttemptOutcome(
+                    deliveryID: member.claimed.id, attempt: member.claimed.attempt, webhookID: flight.webhook.id,
+                    startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000, statusCode: nil,
+                    succeeded: false, error: "interrupted: the worker stopped before the response arrived; the receiver may have received it",
+                    requestHeaders: flight.requestHeaders, responseHeaders: nil, responseBody: nil, nextState: .retrying,
+                    nextAttemptInSeconds: 0, dropPayload: false, wasSent: true)
+                let next = JobTicket(deliveryID: member.claimed.id, webhookID: flight.webhook.id, attempt: member.claimed.attempt + 1)
+                stats.interrupted += 1
+                enqueue(Pending(deliveryTag: member.deliveryTag, generation: member.generation, outcome: outcome, message: messages.job(next)))
+            }
         }
         inFlight.removeAll()
         inFlightByWebhook.removeAll()
     }
 
-    private func released(_ webhookID: String) {
+    func released(_ webhookID: String) {
         let left = (inFlightByWebhook[webhookID] ?? 1) - 1
         inFlightByWebhook[webhookID] = left > 0 ? left : nil
     }
