@@ -81,4 +81,23 @@ struct BatchDeliveryTests {
         }
         #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE status_code = 500") == failed.count)
     }
+
+    @Test("stopping while deliveries wait for their batch: nothing sent, no attempt spent, their jobs queued again")
+    func handBackOnStop() throws {
+        let h = try Harness("batchstop")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Bulk", "url": "\#(h.receiver.baseURL)/ok/bulk", "events": ["order.created"],
+             "batch": {"max_events": 10, "max_wait_ms": 60000}}
+            """#)
+        _ = try Self.route(h, count: 3, label: "batchstop")
+        try h.startWorker()
+        try h.waitUntil("claimed and waiting for the batch") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'in_flight'") == 3 }
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE lease_until > now() + interval '60 seconds'") == 3,
+                "the claim's lease covers the wait for the batch")
+        h.stopServices()
+        #expect(try h.receiver.requests().isEmpty)
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE state = 'retrying' AND attempts = 0") == 3)
+        #expect(try h.count("SELECT count(*) FROM delivery_attempts") == 0)
+        try h.waitUntil("their jobs are queued again") { try h.queueDepth(h.configuration.topology.deliverQueue) == 3 }
+    }
 }

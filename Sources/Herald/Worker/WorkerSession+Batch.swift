@@ -29,17 +29,19 @@ extension WorkerSession {
     }
 
     /// Sends every batch that is full or has waited long enough. When this worker holds as many
-    /// waiting deliveries as it has request slots, everything goes (the prefetch stays free for others).
+    /// waiting deliveries as it has request slots, the largest batch goes at once, so waiting
+    /// batches never take more of the prefetch than that from other webhooks.
     func sendDueBatches(stats: inout WorkerStats) {
         guard !batches.isEmpty else { return }
-        let pressure = batchedCount >= configuration.concurrency
+        let largest = batchedCount >= configuration.concurrency
+            ? batches.max { $0.value.waiting.count < $1.value.waiting.count }?.key : nil
         let now = ContinuousClock.now
         for (webhookID, batch) in batches {
             guard let oldest = batch.waiting.first else { batches[webhookID] = nil; continue }
             let settings = batch.webhook.batch ?? BatchSettings(maxEvents: BatchSettings.maxEventsBounds.upperBound, maxWaitMilliseconds: 0)
             let decision = BatchPolicy.decide(elementBytes: batch.waiting.map(\.body.count),
                                               oldestAgeMilliseconds: (now - oldest.since).milliseconds, settings: settings,
-                                              maxBytes: configuration.base.maxRenderedBytes, flushAll: pressure)
+                                              maxBytes: configuration.base.maxRenderedBytes, flushAll: webhookID == largest)
             guard case .send(let sizes) = decision else { continue }
             var rest = batch.waiting[...]
             for size in sizes {
