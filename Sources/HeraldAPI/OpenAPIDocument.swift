@@ -494,6 +494,17 @@ components:
             client_certificate: {type: string, description: PEM}
             client_key: {type: string, description: PEM}
             ca_bundle: {type: string, description: PEM certificates trusted instead of the system store}
+        batch:
+          type: [object, 'null']
+          description: >-
+            batch delivery (opt-in; null or absent = one delivery per request): up to max_events deliveries per request,
+            their payloads as one JSON array signed as one message (webhook-id batch_…, X-Herald-Batch-Size), waiting
+            at most max_wait_ms for the batch to fill; each delivery keeps its own state, attempts and retries.
+            Not with ordering fifo.
+          additionalProperties: false
+          properties:
+            max_events: {type: integer, minimum: 2, maximum: 1000, default: 100}
+            max_wait_ms: {type: integer, minimum: 0, maximum: 60000, default: 1000}
         consecutive_failures: {type: integer, readOnly: true}
         paused_reason: {type: string, readOnly: true}
     WebhookCreated:
