@@ -85,6 +85,11 @@ public struct AttemptOutcome: Sendable {
     public var ordered = false
 }
 
+private struct AttemptKey: Hashable {
+    var deliveryID: String
+    var attempt: Int
+}
+
 /// What a claim came to for the jobs it could not claim.
 public struct UnclaimedJob: Sendable, Equatable {
     public enum Reason: Sendable, Equatable {
@@ -99,6 +104,13 @@ public struct UnclaimedJob: Sendable, Equatable {
     }
     public var deliveryID: String
     public var reason: Reason
+
+    /// Another copy of a job whose delivery was just claimed (for attempt `claimed`) through the
+    /// first copy in the same batch: it is what the claim would make of it now — held (until the
+    /// lease ends) when it names the claimed attempt, else a duplicate. Never a second request.
+    public static func copy(ofAttempt attempt: Int, claimed: Int, leaseSeconds: Int) -> Reason {
+        attempt == claimed ? .heldElsewhere(seconds: leaseSeconds) : .duplicate
+    }
 }
 
 /// The SQL of the delivery pipeline. Every write is batched: one round trip per batch, not per row.
@@ -239,7 +251,11 @@ public struct DeliveryStore {
     /// same transaction (`digestSeconds` long windows).
     public func record(_ outcomes: [AttemptOutcome], worker: String, digestSeconds: Int = 60) throws(PostgresError) -> RecordedChanges {
         guard !outcomes.isEmpty else { return RecordedChanges() }
-        let sent = outcomes.filter(\.wasSent)
+        // At most one row per (delivery, attempt) in one statement: PostgreSQL refuses a second one
+        // (21000, "cannot affect row a second time") and the whole write would fail on every retry,
+        // leaving every outcome of the batch unwritten. A claim is sent once, so this is a guard.
+        var keys = Set<AttemptKey>()
+        let sent = outcomes.filter { $0.wasSent && keys.insert(AttemptKey(deliveryID: $0.deliveryID, attempt: $0.attempt)).inserted }
         var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [("BEGIN", [])]
         if !sent.isEmpty {
             statements.append(("""

@@ -521,9 +521,15 @@ final class WorkerSession {
         }
         let now = Timestamp.nowUnixMilliseconds()
         defer { circuitExpired.removeAll() }
-        for (message, job) in valid {
-            guard let delivery = byID[job.deliveryID] else {
-                switch unclaimed[job.deliveryID] ?? .duplicate {
+        // One claim is one request: when copies of a job arrive in the same batch (the broker's
+        // redelivery and the reconciler's republish side by side, as after a broker restart), the
+        // first carries the claim and the others are what they would be to any other worker.
+        var carried: Set<String> = []
+        for (index, (message, job)) in valid.enumerated() {
+            let claimedHere = byID[job.deliveryID]
+            guard let delivery = claimedHere, carried.insert(delivery.id).inserted else {
+                let reason = claimedHere.map { UnclaimedJob.copy(ofAttempt: job.attempt, claimed: $0.attempt, leaseSeconds: leases[index]) }
+                switch reason ?? unclaimed[job.deliveryID] ?? .duplicate {
                 case .heldElsewhere(let seconds):
                     // Another worker holds this attempt: the job comes back when that lease ends, and is
                     // either a duplicate then or takes over the abandoned attempt.

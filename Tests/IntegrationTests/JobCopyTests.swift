@@ -1,0 +1,72 @@
+import AMQP
+import Foundation
+@testable import Herald
+import HeraldCore
+import HeraldTestSupport
+import Testing
+
+/// Issue 8's open gap: after a broker restart a worker can fetch two copies of one job in the same
+/// batch (the broker's redelivery and the reconciler's republish). One claim must mean one request,
+/// and every request sent must be on record.
+@Suite("Reliability: copies of a job")
+struct JobCopyTests {
+    @Test("two copies of each job fetched together: one request per delivery, each recorded once, all succeeded")
+    func copiesInOneBatch() throws {
+        let h = try Harness("jobcopies")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/sleep/200/copies", "events": ["order.created"]}
+            """#)
+        try h.startRouter()
+        try h.publish(try (0..<20).map { try Harness.event(data: PipelineTests.order, id: "evt_copy_\($0)") })
+        try h.waitUntil("all routed") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'pending'") == 20 }
+        // The router published one job per delivery; a second copy of each sits behind it, as after a
+        // broker restart that requeued the jobs while the reconciler republished them.
+        let tickets = try h.database.query("SELECT id, webhook_id FROM deliveries").map {
+            JobTicket(deliveryID: $0[0].text ?? "", webhookID: $0[1].text ?? "", attempt: 1)
+        }
+        let amqp = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        try JobMessages(names: h.configuration.topology).publishNow(tickets, on: amqp)
+        amqp.close()
+        try h.waitUntil("both copies queued") { try h.queueDepth(h.configuration.topology.deliverQueue) == 40 }
+        try h.startWorker()
+        try h.waitUntil("all delivered", timeout: .seconds(30)) {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 20
+        }
+        try h.waitUntil("every job acked") { try h.queueDepth(h.configuration.topology.deliverQueue) == 0 }
+        Thread.sleep(forTimeInterval: 0.5)
+        let requests = try h.receiver.requests()
+        var perID: [String: Int] = [:]
+        for request in requests { perID[request.headers["webhook-id"] ?? "", default: 0] += 1 }
+        #expect(perID.count == 20)
+        #expect(requests.count == 20, "one claim, one request: \(perID.filter { $0.value > 1 }.count) deliveries sent twice")
+        for (id, sent) in perID {
+            let rows = try h.count("SELECT count(*) FROM delivery_attempts WHERE delivery_id = $1", [id])
+            #expect(rows >= sent, "\(id): \(sent) requests, \(rows) attempt rows")
+        }
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE attempts = 1") == 20)
+    }
+
+    @Test("two outcomes of one attempt in one write: recorded once, the rest of the batch is not held up")
+    func sameAttemptTwiceInOneWrite() throws {
+        let h = try Harness("sameattempt")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"]}
+            """#)
+        let store = DeliveryStore(connection: h.database)
+        let events = try (0..<2).map { try Harness.event(data: PipelineTests.order, id: "evt_same_\($0)") }
+        let jobs = try store.recordRouted(events: events, deliveries: events.map {
+            NewDelivery(id: IDs.make("msg_"), tenantID: "acme", eventID: $0.id, eventType: $0.type, webhookID: webhook.id,
+                        state: .pending, payload: nil, payloadDeferred: false, note: nil)
+        })
+        let claimed = try store.claim(jobs.map { DeliveryJob(deliveryID: $0.deliveryID, attempt: $0.attempt) }, leaseSeconds: [30, 30]).claimed
+        #expect(claimed.count == 2)
+        func outcome(_ d: ClaimedDelivery) -> AttemptOutcome {
+            AttemptOutcome(deliveryID: d.id, attempt: d.attempt, webhookID: webhook.id, startedAtMilliseconds: Timestamp.nowUnixMilliseconds(),
+                           durationMilliseconds: 5, statusCode: 200, succeeded: true, error: nil, requestHeaders: nil, responseHeaders: nil,
+                           responseBody: nil, nextState: .succeeded, nextAttemptInSeconds: nil, dropPayload: false, wasSent: true)
+        }
+        _ = try store.record([outcome(claimed[0]), outcome(claimed[0]), outcome(claimed[1])], worker: "test")
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 2)
+        #expect(try h.count("SELECT count(*) FROM delivery_attempts") == 2)
+    }
+}
