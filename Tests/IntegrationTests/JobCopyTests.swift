@@ -69,4 +69,31 @@ struct JobCopyTests {
         #expect(try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 2)
         #expect(try h.count("SELECT count(*) FROM delivery_attempts") == 2)
     }
+
+    @Test("an outcome PostgreSQL refuses holds up no other: the rest of its batch is written at once")
+    func refusedOutcomeIsolated() throws {
+        let h = try Harness("poison")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"]}
+            """#)
+        // A stand-in for any outcome the server cannot take: a trigger refuses one delivery's attempt rows.
+        try h.database.simpleQuery("""
+            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM deliveries WHERE id = NEW.delivery_id AND event_id = 'evt_poison_0') THEN
+                    RAISE EXCEPTION 'refused for the test';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_poison BEFORE INSERT ON delivery_attempts FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+            """)
+        try h.startRouter()
+        try h.publish(try (0..<10).map { try Harness.event(data: PipelineTests.order, id: "evt_poison_\($0)") })
+        try h.waitUntil("all routed") { try h.count("SELECT count(*) FROM deliveries WHERE state = 'pending'") == 10 }
+        try h.startWorker()
+        try h.waitUntil("the nine others recorded", timeout: .seconds(10)) {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 9
+        }
+        #expect(try h.count("SELECT count(*) FROM delivery_attempts") == 9)
+    }
 }

@@ -794,8 +794,7 @@ final class WorkerSession {
             guard let database else { return }
             do {
                 let store = DeliveryStore(connection: database)
-                let changes = try store.record(outcomes, worker: configuration.base.instanceName,
-                                               digestSeconds: configuration.notifications.digestSeconds)
+                let changes = try record(outcomes, in: store)
                 try store.postpone(postpones.map(\.id), seconds: postpones.map(\.seconds))
                 for index in pending.indices {
                     pending[index].outcome = nil
@@ -853,6 +852,33 @@ final class WorkerSession {
         }
         pending.removeAll(keepingCapacity: true)
         oldestPending = nil
+    }
+
+    /// Writes outcomes in one transaction. When PostgreSQL refuses the batch itself (an error that
+    /// is not a lost connection), each outcome is written alone, so one it cannot take never holds
+    /// up the others on every retry; one refused on its own is logged and left out — its claim
+    /// expires, and whoever takes the delivery over records that attempt as abandoned.
+    private func record(_ outcomes: [AttemptOutcome], in store: DeliveryStore) throws(PostgresError) -> RecordedChanges {
+        let worker = configuration.base.instanceName
+        let digest = configuration.notifications.digestSeconds
+        do {
+            return try store.record(outcomes, worker: worker, digestSeconds: digest)
+        } catch where !error.isConnectionLost {
+            logger.error("PostgreSQL refused a batch of outcomes; writing them one at a time", metadata: ["error": "\(error)"])
+            var changes = RecordedChanges()
+            for outcome in outcomes {
+                do {
+                    let one = try store.record([outcome], worker: worker, digestSeconds: digest)
+                    changes.paused += one.paused
+                    changes.disabled += one.disabled
+                    changes.released += one.released
+                } catch where !error.isConnectionLost {
+                    logger.error("outcome refused by PostgreSQL; left out (the claim expires and the attempt is recorded as abandoned)",
+                                 metadata: ["delivery_id": "\(outcome.deliveryID)", "attempt": "\(outcome.attempt)", "error": "\(error)"])
+                }
+            }
+            return changes
+        }
     }
 
     /// The last writes before exit: servers that are away get a few seconds to come back. What
