@@ -8,8 +8,8 @@ import Testing
 /// Issue 8's open gap: after a broker restart a worker can fetch two copies of one job in the same
 /// batch (the broker's redelivery and the reconciler's republish). One claim must mean one request,
 /// and every request sent must be on record.
-@Suite("Reliability: copies of a job")
-struct JobCopyTests {
+@Suite("Reliability: every request sent is on record")
+struct EveryRequestRecordedTests {
     @Test("two copies of each job fetched together: one request per delivery, each recorded once, all succeeded")
     func copiesInOneBatch() throws {
         let h = try Harness("jobcopies")
@@ -95,5 +95,39 @@ struct JobCopyTests {
             try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 9
         }
         #expect(try h.count("SELECT count(*) FROM delivery_attempts") == 9)
+    }
+
+    @Test("a worker whose claim was taken over reports late: its real result replaces the abandoned placeholder, state untouched")
+    func lateReportAfterTakeover() throws {
+        let h = try Harness("latereport")
+        let webhook = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"]}
+            """#)
+        let store = DeliveryStore(connection: h.database)
+        let event = try Harness.event(data: PipelineTests.order, id: "evt_late")
+        let job = try #require(try store.recordRouted(events: [event], deliveries: [NewDelivery(
+            id: IDs.make("msg_"), tenantID: "acme", eventID: event.id, eventType: event.type, webhookID: webhook.id,
+            state: .pending, payload: nil, payloadDeferred: false, note: nil)]).first)
+        // The first worker claims attempt 1 with a short lease, sends, and is stuck past the lease.
+        let first = try #require(try store.claim([DeliveryJob(deliveryID: job.deliveryID, attempt: 1)], leaseSeconds: [1]).claimed.first)
+        Thread.sleep(forTimeInterval: 2.2)
+        // The job comes again (a redelivery or the reconciler): the claim is taken over for attempt 2.
+        let second = try #require(try store.claim([DeliveryJob(deliveryID: job.deliveryID, attempt: 1)], leaseSeconds: [30]).claimed.first)
+        #expect(second.attempt == 2)
+        #expect(try h.scalar("SELECT abandoned FROM delivery_attempts WHERE delivery_id = $1 AND attempt = 1", [job.deliveryID]) == "t")
+        func outcome(_ d: ClaimedDelivery, status: Int) -> AttemptOutcome {
+            AttemptOutcome(deliveryID: d.id, attempt: d.attempt, webhookID: webhook.id, startedAtMilliseconds: Timestamp.nowUnixMilliseconds(),
+                           durationMilliseconds: 5, statusCode: status, succeeded: status < 300, error: nil, requestHeaders: nil,
+                           responseHeaders: nil, responseBody: nil, nextState: status < 300 ? .succeeded : .retrying,
+                           nextAttemptInSeconds: status < 300 ? nil : 1, dropPayload: false, wasSent: true)
+        }
+        // The first worker comes back and reports attempt 1 (a 500): recorded, but the delivery is the second's now.
+        _ = try store.record([outcome(first, status: 500)], worker: "first")
+        #expect(try h.scalar("SELECT abandoned::text || ':' || status_code || ':' || worker FROM delivery_attempts WHERE delivery_id = $1 AND attempt = 1",
+                             [job.deliveryID]) == "false:500:first")
+        #expect(try h.scalar("SELECT state || ':' || attempts FROM deliveries WHERE id = $1", [job.deliveryID]) == "in_flight:2")
+        _ = try store.record([outcome(second, status: 200)], worker: "second")
+        #expect(try h.scalar("SELECT state FROM deliveries WHERE id = $1", [job.deliveryID]) == "succeeded")
+        #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE delivery_id = $1", [job.deliveryID]) == 2, "two requests, two rows")
     }
 }
