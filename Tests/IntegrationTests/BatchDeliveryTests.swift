@@ -100,4 +100,23 @@ struct BatchDeliveryTests {
         #expect(try h.count("SELECT count(*) FROM delivery_attempts") == 0)
         try h.waitUntil("their jobs are queued again") { try h.queueDepth(h.configuration.topology.deliverQueue) == 3 }
     }
+
+    @Test("the batch setting is stored, read back, patched away; the database refuses out-of-bounds values")
+    func stored() throws {
+        let h = try Harness("batchstore")
+        let created = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Bulk", "url": "\#(h.receiver.baseURL)/ok/bulk", "events": ["order.created"],
+             "batch": {"max_events": 25}}
+            """#)
+        let store = try WebhookStore(connection: h.database, masterKey: h.configuration.masterKey)
+        var doc = try store.document(id: created.id)
+        #expect(doc.batch == WebhookDocument.Batch(maxEvents: 25, maxWaitMs: BatchSettings.defaultMaxWaitMilliseconds))
+        #expect(try doc.makeWebhook().batch == BatchSettings(maxEvents: 25, maxWaitMilliseconds: 1000))
+        doc.batch = nil
+        try store.update(doc)
+        #expect(try store.document(id: created.id).batch == nil)
+        #expect(throws: (any Error).self) {
+            try h.database.execute("UPDATE webhooks SET batch_max_events = 1, batch_max_wait_ms = 0 WHERE id = $1", [created.id])
+        }
+    }
 }
