@@ -53,12 +53,13 @@ struct BatchDeliveryTests {
                 "each delivery's attempt is recorded on its own")
     }
 
-    @Test("a batch answered 500 once: every delivery in it is retried on its own and finally succeeds once")
+    @Test("a batch answered 500 once: every delivery in it is retried on its own and finally succeeds once; one failed request is one failure")
     func failingBatch() throws {
         let h = try Harness("batchfail")
         _ = try h.createWebhook(#"""
             {"tenant": "acme", "name": "Bulk", "url": "\#(h.receiver.baseURL)/fail-nth/1/1/bulk", "events": ["order.created"],
-             "batch": {"max_events": 10, "max_wait_ms": 300}, "retry": {"max_retries": 5, "backoff": "fixed", "intervals_s": [1]}}
+             "batch": {"max_events": 10, "max_wait_ms": 300}, "retry": {"max_retries": 5, "backoff": "fixed", "intervals_s": [1]},
+             "pause_after_failures": 3}
             """#)
         let ids = try Self.route(h, count: 10, label: "batchfail")
         try h.startWorker()
@@ -80,6 +81,7 @@ struct BatchDeliveryTests {
                 """, [id, attempts]) == 1, "\(id): \(attempts) attempt(s), each recorded")
         }
         #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE status_code = 500") == failed.count)
+        #expect(try h.scalar("SELECT status FROM webhooks") == "active", "pause_after_failures 3 counts requests, not the deliveries in them")
     }
 
     @Test("stopping while deliveries wait for their batch: nothing sent, no attempt spent, their jobs queued again")

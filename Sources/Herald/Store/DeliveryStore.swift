@@ -83,6 +83,9 @@ public struct AttemptOutcome: Sendable {
     public var notifyFailed = false
     /// The webhook delivers in order: when this one ends, the next in line is released.
     public var ordered = false
+    /// Counts towards the webhook's consecutive failures (false for all but one delivery of a
+    /// batch request: a request that failed is one failure, however many deliveries it carried).
+    public var countsTowardsPause = true
 }
 
 private struct AttemptKey: Hashable {
@@ -297,7 +300,7 @@ public struct DeliveryStore {
         // Consecutive failures per webhook, in completion order.
         var order: [String] = []
         var tally: [String: (reset: Bool, failures: Int)] = [:]
-        for outcome in sent {
+        for outcome in sent where outcome.countsTowardsPause {
             var entry = tally[outcome.webhookID] ?? (reset: false, failures: 0)
             if tally[outcome.webhookID] == nil { order.append(outcome.webhookID) }
             if outcome.succeeded { entry = (reset: true, failures: 0) } else { entry.failures += 1 }

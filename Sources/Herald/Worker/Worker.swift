@@ -638,10 +638,10 @@ final class WorkerSession {
             observation = .transportFailure(error.code.transportFailure, message: StoredText.clean(error.description))
         }
         // A batch's answer is each member's: every delivery in it is recorded (and retried) on its own;
-        // the endpoint's circuit counts the request once.
+        // the endpoint's circuit and the webhook's consecutive failures count the request once.
         for (index, member) in flight.members.enumerated() {
             settle(member.deliveryTag, generation: member.generation, member.claimed, webhook: flight.webhook, observation: observation,
-                   record: record, countsForCircuit: index == 0, stats: &stats)
+                   record: record, firstOfRequest: index == 0, stats: &stats)
         }
     }
 
@@ -655,7 +655,7 @@ final class WorkerSession {
     /// The one place an attempt's result becomes its record and its follow-up: the planner decides,
     /// this turns the plan into the outcome to write and the message to publish.
     private func settle(_ tag: UInt64, generation: Int, _ delivery: ClaimedDelivery, webhook: Webhook, observation: AttemptObservation,
-                        record: AttemptRecord, countsForCircuit: Bool = true, stats: inout WorkerStats) {
+                        record: AttemptRecord, firstOfRequest: Bool = true, stats: inout WorkerStats) {
         let now = Timestamp.nowUnixMilliseconds()
         let plan = planner.plan(attempt: delivery.attempt, webhook: webhook, observation: observation, nowSeconds: now / 1000,
                                 random: Double.random(in: 0..<1, using: &rng))
@@ -670,7 +670,9 @@ final class WorkerSession {
             outcome.disableWebhook = reason
             webhooks[webhook.id]?.status = .disabled   // at once: nothing more goes to a gone endpoint
         }
-        if countsForCircuit { countForCircuit(webhook, observation: observation, succeeded: plan.succeeded) }
+        // A batch's answer counts once for the endpoint's circuit and the webhook's consecutive failures.
+        if firstOfRequest { countForCircuit(webhook, observation: observation, succeeded: plan.succeeded) }
+        outcome.countsTowardsPause = firstOfRequest
         var item = Pending(deliveryTag: tag, generation: generation)
         let ticket = JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt)
         let metadata: Logger.Metadata = ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "attempt": "\(delivery.attempt)",
