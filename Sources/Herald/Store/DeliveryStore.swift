@@ -258,7 +258,9 @@ public struct DeliveryStore {
         // (21000, "cannot affect row a second time") and the whole write would fail on every retry,
         // leaving every outcome of the batch unwritten. A claim is sent once, so this is a guard.
         var keys = Set<AttemptKey>()
-        let sent = outcomes.filter { $0.wasSent && keys.insert(AttemptKey(deliveryID: $0.deliveryID, attempt: $0.attempt)).inserted }
+        let sent = outcomes.filter {
+            $0.wasSent && keys.insert(AttemptKey(deliveryID: $0.deliveryID, attempt: $0.attempt)).inserted
+        }
         var statements: [(sql: String, parameters: [(any PostgresEncodable)?])] = [("BEGIN", [])]
         if !sent.isEmpty {
             statements.append(("""

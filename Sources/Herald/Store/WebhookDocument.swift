@@ -120,7 +120,8 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var pausedReason: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls, ordering, batch
+        case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls, ordering
+        case batch
         case contentType = "content_type", payloadTemplate = "payload_template", connectTimeoutMs = "connect_timeout_ms"
         case responseTimeoutMs = "response_timeout_ms", successStatusMin = "success_status_min", successStatusMax = "success_status_max"
         case pauseAfterFailures = "pause_after_failures", notifyEmail = "notify_email", notifyURL = "notify_url"

@@ -528,7 +528,9 @@ final class WorkerSession {
         for (index, (message, job)) in valid.enumerated() {
             let claimedHere = byID[job.deliveryID]
             guard let delivery = claimedHere, carried.insert(delivery.id).inserted else {
-                let reason = claimedHere.map { UnclaimedJob.copy(ofAttempt: job.attempt, claimed: $0.attempt, leaseSeconds: leases[index]) }
+                let reason = claimedHere.map {
+                    UnclaimedJob.copy(ofAttempt: job.attempt, claimed: $0.attempt, leaseSeconds: leases[index])
+                }
                 switch reason ?? unclaimed[job.deliveryID] ?? .duplicate {
                 case .heldElsewhere(let seconds):
                     // Another worker holds this attempt: the job comes back when that lease ends, and is
@@ -593,7 +595,8 @@ final class WorkerSession {
                 }
             }
             if webhook.batch != nil {
-                hold(Member(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery), body: body, webhook: webhook)
+                hold(Member(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery), body: body,
+                     webhook: webhook)
                 continue
             }
             do {
@@ -601,8 +604,9 @@ final class WorkerSession {
                 let id = nextRequestID
                 nextRequestID += 1
                 try curl.add(built.request, id: id)
-                inFlight[id] = InFlight(members: [Member(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery)],
-                                        webhook: webhook, startedAt: now, started: .now, requestHeaders: built.loggedHeaders)
+                let member = Member(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery)
+                inFlight[id] = InFlight(members: [member], webhook: webhook, startedAt: now, started: .now,
+                                        requestHeaders: built.loggedHeaders)
                 inFlightByWebhook[webhook.id, default: 0] += 1
             } catch is OAuthTokenCache.Pending {
                 // The token is on its way (fetched off this thread): the attempt is given back and
@@ -640,16 +644,16 @@ final class WorkerSession {
         // A batch's answer is each member's: every delivery in it is recorded (and retried) on its own;
         // the endpoint's circuit and the webhook's consecutive failures count the request once.
         for (index, member) in flight.members.enumerated() {
-            settle(member.deliveryTag, generation: member.generation, member.claimed, webhook: flight.webhook, observation: observation,
-                   record: record, firstOfRequest: index == 0, stats: &stats)
+            settle(member.deliveryTag, generation: member.generation, member.claimed, webhook: flight.webhook,
+                   observation: observation, record: record, firstOfRequest: index == 0, stats: &stats)
         }
     }
 
     /// An attempt that failed before any request went out (cannot be built): recorded as an attempt.
     func fail(_ tag: UInt64, _ delivery: ClaimedDelivery, webhook: Webhook, startedAt: Int64, reason: String,
               stats: inout WorkerStats, permanent: Bool = true, generation: Int? = nil) {
-        settle(tag, generation: generation ?? self.generation, delivery, webhook: webhook, observation: .notSent(reason: reason, permanent: permanent),
-               record: AttemptRecord(startedAtMilliseconds: startedAt, durationMilliseconds: 0, requestHeaders: nil), stats: &stats)
+        settle(tag, generation: generation ?? self.generation, delivery, webhook: webhook,
+               observation: .notSent(reason: reason, permanent: permanent), record: AttemptRecord(startedAtMilliseconds: startedAt, durationMilliseconds: 0, requestHeaders: nil), stats: &stats)
     }
 
     /// The one place an attempt's result becomes its record and its follow-up: the planner decides,
@@ -740,19 +744,22 @@ final class WorkerSession {
                 let outcome = AttemptOutcome(
                     deliveryID: member.claimed.id, attempt: member.claimed.attempt, webhookID: flight.webhook.id,
                     startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000, statusCode: nil,
-                    succeeded: false, error: "interrupted: the worker stopped before the response arrived; the receiver may have received it",
+                    succeeded: false,
+                    error: "interrupted: the worker stopped before the response arrived; the receiver may have received it",
                     requestHeaders: flight.requestHeaders, responseHeaders: nil, responseBody: nil, nextState: .retrying,
                     nextAttemptInSeconds: 0, dropPayload: false, wasSent: true)
-                let next = JobTicket(deliveryID: member.claimed.id, webhookID: flight.webhook.id, attempt: member.claimed.attempt + 1)
+                let next = JobTicket(deliveryID: member.claimed.id, webhookID: flight.webhook.id,
+                                     attempt: member.claimed.attempt + 1)
                 stats.interrupted += 1
-                enqueue(Pending(deliveryTag: member.deliveryTag, generation: member.generation, outcome: outcome, message: messages.job(next)))
+                enqueue(Pending(deliveryTag: member.deliveryTag, generation: member.generation, outcome: outcome,
+                                message: messages.job(next)))
             }
         }
         inFlight.removeAll()
         inFlightByWebhook.removeAll()
     }
 
-    func released(_ webhookID: String) {
+    private func released(_ webhookID: String) {
         let left = (inFlightByWebhook[webhookID] ?? 1) - 1
         inFlightByWebhook[webhookID] = left > 0 ? left : nil
     }
@@ -875,8 +882,9 @@ final class WorkerSession {
                     changes.disabled += one.disabled
                     changes.released += one.released
                 } catch where !error.isConnectionLost {
-                    logger.error("outcome refused by PostgreSQL; left out (the claim expires and the attempt is recorded as abandoned)",
-                                 metadata: ["delivery_id": "\(outcome.deliveryID)", "attempt": "\(outcome.attempt)", "error": "\(error)"])
+                    logger.error("outcome refused by PostgreSQL; left out (its claim expires, the attempt is recorded as abandoned)",
+                                 metadata: ["delivery_id": "\(outcome.deliveryID)", "attempt": "\(outcome.attempt)",
+                                            "error": "\(error)"])
                 }
             }
             return changes

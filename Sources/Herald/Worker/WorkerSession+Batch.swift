@@ -38,7 +38,9 @@ extension WorkerSession {
         let now = ContinuousClock.now
         for (webhookID, batch) in batches {
             guard let oldest = batch.waiting.first else { batches[webhookID] = nil; continue }
-            let settings = batch.webhook.batch ?? BatchSettings(maxEvents: BatchSettings.maxEventsBounds.upperBound, maxWaitMilliseconds: 0)
+            // Only batch webhooks' deliveries are held; the fallback sends at once.
+            let settings = batch.webhook.batch
+                ?? BatchSettings(maxEvents: BatchSettings.maxEventsBounds.upperBound, maxWaitMilliseconds: 0)
             let decision = BatchPolicy.decide(elementBytes: batch.waiting.map(\.body.count),
                                               oldestAgeMilliseconds: (now - oldest.since).milliseconds, settings: settings,
                                               maxBytes: configuration.base.maxRenderedBytes, flushAll: webhookID == largest)
@@ -61,8 +63,8 @@ extension WorkerSession {
         let messageID = Identifier.make(prefix: BatchPolicy.messageIDPrefix, unixMilliseconds: UInt64(max(0, now)),
                                         random: (rng.next(), rng.next()))
         do {
-            let built = try builder.request(webhook: webhook, deliveryID: messageID, body: BatchPolicy.body(group.map(\.body)), now: now,
-                                            extraHeaders: [HTTPHeader(BatchPolicy.sizeHeader, String(group.count))],
+            let built = try builder.request(webhook: webhook, deliveryID: messageID, body: BatchPolicy.body(group.map(\.body)),
+                                            now: now, extraHeaders: [HTTPHeader(BatchPolicy.sizeHeader, String(group.count))],
                                             token: tokens.token(for:))
             let id = nextRequestID
             nextRequestID += 1
@@ -80,8 +82,8 @@ extension WorkerSession {
             let permanent = (error as? HTTPError).map { $0.code == .invalidRequest || $0.code == .blockedAddress } ?? false
             let reason = (error as? HTTPError)?.description ?? "\(error)"
             for item in group {
-                fail(item.member.deliveryTag, item.member.claimed, webhook: webhook, startedAt: now, reason: reason, stats: &stats,
-                     permanent: permanent, generation: item.member.generation)
+                fail(item.member.deliveryTag, item.member.claimed, webhook: webhook, startedAt: now, reason: reason,
+                     stats: &stats, permanent: permanent, generation: item.member.generation)
             }
         }
     }
@@ -92,7 +94,8 @@ extension WorkerSession {
         for batch in batches.values {
             for item in batch.waiting {
                 settleLater(item.member.deliveryTag, item.member.claimed, seconds: 0,
-                            reason: "not sent: the worker stopped while this delivery waited for its batch", generation: item.member.generation)
+                            reason: "not sent: the worker stopped while this delivery waited for its batch",
+                            generation: item.member.generation)
             }
         }
         batches.removeAll()

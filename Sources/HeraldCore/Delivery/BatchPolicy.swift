@@ -10,19 +10,22 @@ public struct BatchSettings: Sendable, Equatable {
     public var maxEvents: Int
     public var maxWaitMilliseconds: Int
 
-    public init(maxEvents: Int = BatchSettings.defaultMaxEvents, maxWaitMilliseconds: Int = BatchSettings.defaultMaxWaitMilliseconds) {
+    public init(maxEvents: Int = BatchSettings.defaultMaxEvents,
+                maxWaitMilliseconds: Int = BatchSettings.defaultMaxWaitMilliseconds) {
         self.maxEvents = maxEvents
         self.maxWaitMilliseconds = maxWaitMilliseconds
     }
 
     public func validate() throws(WebhookValidationError) {
         guard BatchSettings.maxEventsBounds.contains(maxEvents) else {
+            let bounds = BatchSettings.maxEventsBounds
             throw WebhookValidationError(field: "batch.max_events", value: String(maxEvents),
-                                         rule: "must be \(BatchSettings.maxEventsBounds.lowerBound) to \(BatchSettings.maxEventsBounds.upperBound)")
+                                         rule: "must be \(bounds.lowerBound) to \(bounds.upperBound)")
         }
         guard BatchSettings.maxWaitBounds.contains(maxWaitMilliseconds) else {
+            let bounds = BatchSettings.maxWaitBounds
             throw WebhookValidationError(field: "batch.max_wait_ms", value: String(maxWaitMilliseconds),
-                                         rule: "must be \(BatchSettings.maxWaitBounds.lowerBound) to \(BatchSettings.maxWaitBounds.upperBound) ms")
+                                         rule: "must be \(bounds.lowerBound) to \(bounds.upperBound) ms")
         }
     }
 
