@@ -137,7 +137,7 @@ def tls_checks(args, env):
     """AMQPS to the node's TLS listener, and PostgreSQL over TLS: verified against the right CA,
     refused with the wrong one."""
     certs = os.path.join(BASE, "certs")
-    event = '{"type": "order.created", "tenant": "acme", "occurred_at": "2026-11-26T12:00:00Z", "data": {"order": {"id": "TLS"}}}'
+    event = '{"type": "invoice.created", "tenant": "acme", "occurred_at": "2026-11-26T12:00:00Z", "data": {"order": {"id": "TLS"}}}'
     def publish(url):
         return subprocess.run([f"{args.bin}/herald-producer", "publish", "--amqp-url", url, event], env=env, capture_output=True, text=True, timeout=60)
     ok = publish(f"amqps://guest:guest@localhost:{TLS_PORT}/%2F?cacertfile={certs}/ca.pem")
@@ -246,6 +246,7 @@ def main():
         subprocess.run([f"{args.bin}/herald-producer", "generate", "--count", "20", "--types", "customer.created,product.created", "--seed", "7"],
                        env=env, check=True, capture_output=True)
 
+        tls_checks(args, env)
         log(f"publishing {count} events at {rate}/s; the delivery queue's leader is killed mid-stream")
         producer = subprocess.Popen([f"{args.bin}/herald-producer", "generate", "--count", str(count), "--rate", str(rate),
                                      "--types", "order.created", "--seed", "2026"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -281,9 +282,11 @@ def main():
         retried = int(psql("SELECT count(*) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.name = 'Retry' AND d.state = 'succeeded' AND d.attempts = 2", db=DB))
         dead = int(psql("SELECT count(*) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.name = 'Dead' AND d.state = 'failed'", db=DB))
         generated = int(psql("SELECT count(*) FROM events WHERE type IN ('customer.created','product.created')", db=DB))
+        if retried + dead != generated:
+            log("retry/dead states: " + psql("SELECT w.name, d.state, d.attempts, count(*) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+                                             "WHERE w.name IN ('Retry','Dead') GROUP BY 1,2,3", db=DB).replace("\n", "; "))
         check(retried + dead == generated and retried > 0 and dead > 0, f"quorum retry path ({retried} retried) and dead letters ({dead} failed) of {generated}")
         check(all(p.poll() is None for p in procs[1:]), "routers and workers are still running (reconnected)")
-        tls_checks(args, env)
         print(json.dumps({"events": count, "delivered": stream, "lost": count - stream, "duplicates": dup, "killed": leader,
                           "recovery_s": round(recovered, 1), "retried": retried, "dead": dead}))
         for p in procs:
