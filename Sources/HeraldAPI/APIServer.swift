@@ -18,6 +18,8 @@ public struct APIServer: Sendable {
     let limiter: RateLimiter
     /// Tenants with an export running (at most one each).
     let exports = RunningSet()
+    /// `/metrics` of this process (events taken in over HTTP).
+    public let telemetry = ProcessTelemetry()
 
     public init(configuration: APIConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -33,6 +35,7 @@ public struct APIServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in JSONOut.response(["status": "ok"]) }
         router.get("/readyz") { _, _ in try await self.readiness() }
+        OpsEndpoint.addRoutes(to: router, telemetry: telemetry, readiness: false)
         router.get("/api/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }

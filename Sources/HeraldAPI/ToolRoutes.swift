@@ -136,6 +136,7 @@ extension APIServer {
             let body = try await request.bodyBytes(limit: max(maxBody, 5 << 20))
             let key = request.headers[HTTPField.Name("Idempotency-Key")!]
             let accepted = try await run(context) { c, who in try EventIngest(context: c, principal: who).ingest(body: body, idempotencyKey: key) }
+            if !accepted.replayed { telemetry.metrics.ingested(accepted.accepted) }
             var headers: HTTPFields = [:]
             if accepted.replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
             return JSONOut.response(accepted, status: .accepted, headers: headers)

@@ -32,4 +32,38 @@ struct BrokerRestartTests {
         #expect(stats["unique_succeeded"]?.intValue == 1000)
         print("broker restart: \(stats["duplicates"]?.intValue ?? 0) duplicate deliveries (at least once)")
     }
+
+    static func services(_ command: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.packageRoot.appendingPathComponent("deploy/services.sh").path)
+        process.arguments = [command]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("/readyz of router and worker turns 503 while the broker is stopped and 200 after")
+    func readinessFollowsTheBroker() throws {
+        let h = try Harness("readyz")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/ok/x", "events": ["order.created"]}
+            """#)
+        let base = OperationsTests.withListener(h)
+        let router = try OpsScrape(try h.startRouter(base: base))
+        let worker = try OpsScrape(try h.startWorker { $0.base = base })
+        try h.waitUntil("both ready") { try router.get("/readyz").status == 200 && worker.get("/readyz").status == 200 }
+        #expect(try Self.services("rabbitmq-stop-app") == 0)
+        defer { _ = try? Self.services("rabbitmq-start-app") }
+        try h.waitUntil("both unready without the broker", timeout: .seconds(60)) {
+            try router.get("/readyz").status == 503 && worker.get("/readyz").status == 503
+        }
+        #expect(try worker.get("/healthz").status == 200)   // alive all the same: no restart wanted
+        #expect(try worker.get("/readyz").text.contains(#""broker":false"#))
+        #expect(try Self.services("rabbitmq-start-app") == 0)
+        try h.waitUntil("both ready again", timeout: .seconds(60)) {
+            try router.get("/readyz").status == 200 && worker.get("/readyz").status == 200
+        }
+        try h.publish([try Harness.event(data: PipelineTests.order)])
+        try h.waitUntil("delivered after the broker came back") { try h.receiver.requests().count == 1 }
+    }
 }

@@ -19,6 +19,10 @@ public struct HeraldConfiguration: Sendable {
     public var instanceName: String
     /// The largest payload a template may render; a delivery over it fails with that reason.
     public var maxRenderedBytes: Int
+    /// Where `/metrics`, `/healthz`, `/readyz` listen (`HERALD_METRICS_ADDR`); nil: no listener.
+    public var metricsAddress: MetricsAddress?
+    /// Webhooks whose attempts are also counted with a `webhook_id` label (`HERALD_METRICS_WEBHOOKS`).
+    public var metricsWebhooks: Set<String> = []
     /// Said loudly at every start (e.g. running on the development master key).
     public var warnings: [String] = []
 
@@ -66,6 +70,17 @@ public struct HeraldConfiguration: Sendable {
         }
         maxRenderedBytes = try HeraldConfiguration.int(environment, "HERALD_MAX_RENDERED_BYTES",
                                                        default: TemplateLimits.defaultMaxRenderedBytes, range: 1024...(1 << 30))
+        if let text = environment["HERALD_METRICS_ADDR"] {
+            metricsAddress = try MetricsAddress.parse(text, required: true)
+        } else {
+            metricsAddress = MetricsAddress.defaultAddress(component: component)
+        }
+        let webhooks = (environment["HERALD_METRICS_WEBHOOKS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        metricsWebhooks = Set(webhooks.filter { !$0.isEmpty })
+        guard metricsWebhooks.count <= 100 else {
+            throw ConfigurationError(variable: "HERALD_METRICS_WEBHOOKS", value: "\(metricsWebhooks.count) ids",
+                                     rule: "at most 100 webhooks get their own label (each adds series to every scrape)")
+        }
         instanceName = environment["HERALD_INSTANCE"] ?? "\(component)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 

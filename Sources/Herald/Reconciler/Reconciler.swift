@@ -20,8 +20,11 @@ public struct Reconciler: HeraldService {
     let graceSeconds: Int
     let backlogGraceSeconds: Int
     let logger: Logger
+    let metrics: HeraldMetrics?
 
-    public init(base: HeraldConfiguration, interval: Duration, graceSeconds: Int, backlogGraceSeconds: Int = 300, logger: Logger) {
+    public init(base: HeraldConfiguration, interval: Duration, graceSeconds: Int, backlogGraceSeconds: Int = 300, logger: Logger,
+                metrics: HeraldMetrics? = nil) {
+        self.metrics = metrics
         self.base = base
         self.interval = interval
         self.graceSeconds = graceSeconds
@@ -43,6 +46,7 @@ public struct Reconciler: HeraldService {
                 if database == nil { database = try Connections.postgres(base, logger: logger, stop: stop) }
                 if let amqp, let database {
                     let count = try pass(amqp: amqp, store: DeliveryStore(connection: database))
+                    metrics?.reconcilerRepublished.increment(by: count)
                     if count > 0 { logger.warning("reconciler republished deliveries that were due but on no queue", metadata: ["count": "\(count)"]) }
                     try Reconciler.wait(interval, servicing: amqp, stop: stop)
                     continue

@@ -11,10 +11,14 @@ public struct Router: HeraldService {
     public let name = "router"
     let configuration: RouterConfiguration
     let logger: Logger
+    let metrics: HeraldMetrics
+    let health: ServiceHealth
 
-    public init(configuration: RouterConfiguration, logger: Logger) {
+    public init(configuration: RouterConfiguration, logger: Logger, telemetry: ProcessTelemetry = ProcessTelemetry()) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = telemetry.metrics
+        self.health = telemetry.health("router")
     }
 
     public func run(stop: StopSignal) throws {
@@ -37,17 +41,20 @@ public struct Router: HeraldService {
                 try amqp.setPrefetch(UInt16(min(configuration.prefetch, 65_535)))
                 for queue in topology.names.routerQueues { try amqp.consume(queue: queue) }
                 logger.info("routing events", metadata: ["queues": "\(topology.names.routerQueues.joined(separator: ", "))"])
+                health.update(broker: true, database: true, consuming: true)
                 backoff = .milliseconds(200)
                 try loop(amqp: amqp, store: DeliveryStore(connection: database), watcher: watcher, table: &table, stats: &stats, stop: stop)
                 amqp.close()
                 database.close()
             } catch {
+                health.down()
                 if stop.isStopped { break }
                 logger.error("router connection failed; unacked events will be redelivered", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
                 stop.sleep(backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
+        health.down()
         stats.log(logger, force: true)
     }
 
@@ -72,6 +79,8 @@ public struct Router: HeraldService {
                 bytes += next.body.count
             }
             guard var routing = table else { continue }
+            metrics.received(batch.count)
+            metrics.routerBatchSize.record(batch.count)
             let timestamp = Timestamp.nowISO8601()
             var events: [Event] = []
             var deliveries: [NewDelivery] = []
@@ -84,6 +93,7 @@ public struct Router: HeraldService {
                 do {
                     event = try Event(parsing: message.body)
                 } catch {
+                    metrics.invalid(.malformed)
                     invalid.append(Parking.message(message, queue: names.invalidQueue, reason: error.description))
                     continue
                 }
@@ -98,6 +108,7 @@ public struct Router: HeraldService {
                     table = routing
                 }
                 guard routing.tenants.contains(event.tenant) else {
+                    metrics.invalid(.unknownTenant)
                     invalid.append(Parking.message(message, queue: names.invalidQueue, reason: "event.tenant \"\(event.tenant)\" is not a known tenant"))
                     continue
                 }
@@ -139,7 +150,9 @@ public struct Router: HeraldService {
             }
             table = routing
             // New pending deliveries, and those of a redelivered event that may never have been published.
+            let transaction = ContinuousClock.now
             let jobs = try store.recordRouted(events: events, deliveries: deliveries)
+            metrics.routerTransaction.record(duration: ContinuousClock.now - transaction)
             let messages = JobMessages(names: names)
             let outgoing = invalid + jobs.map { messages.job($0) }
             if !outgoing.isEmpty {
@@ -150,6 +163,7 @@ public struct Router: HeraldService {
                 }
             }
             if let last = batch.last { try amqp.ack(last.deliveryTag, multiple: true) }
+            metrics.routed(events: events.count, deliveries: deliveries.count)
             stats.events += events.count
             stats.invalid += invalid.count
             stats.jobs += jobs.count

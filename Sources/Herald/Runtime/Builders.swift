@@ -13,21 +13,34 @@ public enum HeraldProcess {
     }
 
     public static func buildRouter(_ configuration: RouterConfiguration, logger: Logger) -> ServiceThreads {
-        ServiceThreads(services: [Router(configuration: configuration, logger: logger)], logger: logger)
+        let telemetry = ProcessTelemetry(metrics: HeraldMetrics(labelledWebhooks: configuration.base.metricsWebhooks))
+        let services: [any HeraldService] = [Router(configuration: configuration, logger: logger, telemetry: telemetry)]
+        return withOps(services, base: configuration.base, telemetry: telemetry, logger: logger)
     }
 
     public static func buildWorker(_ configuration: WorkerConfiguration, logger: Logger) -> ServiceThreads {
-        var services: [any HeraldService] = [Worker(configuration: configuration, logger: logger)]
+        let telemetry = ProcessTelemetry(metrics: HeraldMetrics(labelledWebhooks: configuration.base.metricsWebhooks))
+        var services: [any HeraldService] = [Worker(configuration: configuration, logger: logger, telemetry: telemetry)]
         if configuration.reconcile {
             services.append(Reconciler(base: configuration.base, interval: configuration.reconcileInterval,
                                        graceSeconds: configuration.reconcileGraceSeconds,
-                                       backlogGraceSeconds: configuration.reconcileBacklogGraceSeconds, logger: logger))
+                                       backlogGraceSeconds: configuration.reconcileBacklogGraceSeconds, logger: logger,
+                                       metrics: telemetry.metrics))
         }
         services.append(Notifier(base: configuration.base, configuration: configuration.notifications, logger: logger))
         if configuration.notifications.smtp == nil {
             logger.info("no HERALD_SMTP_URL: webhooks' notify_email addresses get no mail (notify_url still works)")
         }
-        return ServiceThreads(services: services, logger: logger)
+        return withOps(services, base: configuration.base, telemetry: telemetry, logger: logger)
+    }
+
+    /// With `HERALD_METRICS_ADDR` set (the default for router and worker): the ops listener and the
+    /// queue-depth sampler join the services.
+    static func withOps(_ services: [any HeraldService], base: HeraldConfiguration, telemetry: ProcessTelemetry,
+                        logger: Logger) -> ServiceThreads {
+        guard let address = base.metricsAddress else { return ServiceThreads(services: services, logger: logger, telemetry: telemetry) }
+        return ServiceThreads(services: services + [QueueSampler(base: base, metrics: telemetry.metrics, logger: logger)], logger: logger,
+                              telemetry: telemetry, ops: OpsEndpoint(address: address, telemetry: telemetry, logger: logger))
     }
 
     public static func buildRelay(_ configuration: HeraldConfiguration, batchSize: Int, logger: Logger) -> ServiceThreads {

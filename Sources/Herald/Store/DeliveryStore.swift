@@ -56,6 +56,8 @@ public struct ClaimedDelivery: Sendable {
     public var eventPayload: [UInt8]?
     /// Neither a stored body nor the event is there any more: nothing can be sent.
     public var bodyMissing: Bool = false
+    /// When the router recorded it (the start of its publish-to-response latency).
+    public var createdAtMilliseconds: Int64 = 0
 }
 
 /// What one attempt came to.
@@ -199,7 +201,7 @@ public struct DeliveryStore {
                       SELECT 1 FROM deliveries o WHERE o.webhook_id = d.webhook_id AND o.seq < d.seq
                          AND o.state IN ('pending', 'in_flight', 'retrying', 'paused')))
                 RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload, d.payload_deferred,
-                          old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
+                          d.created_at, old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
             ), abandoned AS (
                 INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, succeeded, error, abandoned)
                 SELECT id, job_attempt, webhook_id, old_updated, 0, false,
@@ -210,7 +212,8 @@ public struct DeliveryStore {
             )
             SELECT c.id, c.attempts, c.webhook_id, c.event_id, c.event_type, c.tenant_id, c.payload, c.payload_deferred,
                    CASE WHEN c.payload IS NULL THEN
-                       (SELECT e.payload FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id) END
+                       (SELECT e.payload FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id) END,
+                   (extract(epoch FROM c.created_at) * 1000)::int8
             FROM c
             """, [jobs.map(\.deliveryID), jobs.map(\.attempt), leaseSeconds])
         var claimed: [ClaimedDelivery] = []
@@ -220,7 +223,8 @@ public struct DeliveryStore {
                 id: row[0].text ?? "", attempt: (try? row[1].decode(Int.self)) ?? 0, webhookID: row[2].text ?? "",
                 eventID: row[3].text ?? "", eventType: row[4].text ?? "", tenantID: row[5].text ?? "",
                 payload: Array((row[6].text ?? row[8].text ?? "").utf8), deferred: row[7].text == "t",
-                eventPayload: row[8].text.map { Array($0.utf8) }, bodyMissing: row[6].isNull && row[8].isNull))
+                eventPayload: row[8].text.map { Array($0.utf8) }, bodyMissing: row[6].isNull && row[8].isNull,
+                createdAtMilliseconds: (try? row[9].decode(Int64.self)) ?? 0))
         }
         guard claimed.count < jobs.count else { return (claimed, []) }
         let claimedIDs = Set(claimed.map(\.id))

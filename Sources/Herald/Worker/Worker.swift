@@ -15,11 +15,16 @@ public struct Worker: HeraldService {
     public let name: String
     let configuration: WorkerConfiguration
     let logger: Logger
+    let metrics: HeraldMetrics
+    let health: ServiceHealth
 
-    public init(configuration: WorkerConfiguration, logger: Logger, name: String = "worker") {
+    public init(configuration: WorkerConfiguration, logger: Logger, name: String = "worker",
+                telemetry: ProcessTelemetry = ProcessTelemetry()) {
         self.configuration = configuration
         self.logger = logger
         self.name = name
+        self.metrics = telemetry.metrics
+        self.health = telemetry.health(name)
     }
 
     public func run(stop: StopSignal) throws {
@@ -40,7 +45,9 @@ public struct Worker: HeraldService {
         guard !stop.isStopped else { return }
         var stats = WorkerStats()
         let session = try WorkerSession(configuration: configuration, logger: logger, stop: stop, watcher: watcher,
-                                        webhooks: Dictionary(webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }))
+                                        webhooks: Dictionary(webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
+                                        metrics: metrics, health: health)
+        defer { health.down() }
         session.run(stats: &stats)
         stats.log(logger, force: true)
     }
@@ -96,6 +103,8 @@ final class WorkerSession {
     let builder: RequestBuilder
     let planner: AttemptPlanner
     let tokens: OAuthTokenCache
+    let metrics: HeraldMetrics
+    let health: ServiceHealth
     var webhooks: [String: Webhook]
     var amqp: AMQPConnection?
     /// Counts AMQP connections: a delivery tag is only valid on the channel that gave it.
@@ -134,7 +143,9 @@ final class WorkerSession {
     var notices: [(webhookID: String, kind: Notice.Kind, reason: String)] = []
 
     init(configuration: WorkerConfiguration, logger: Logger, stop: StopSignal, watcher: WebhookWatcher,
-         webhooks: [String: Webhook]) throws {
+         webhooks: [String: Webhook], metrics: HeraldMetrics, health: ServiceHealth) throws {
+        self.metrics = metrics
+        self.health = health
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
@@ -193,6 +204,8 @@ final class WorkerSession {
             }
             flush(stats: &stats, force: false)
             stats.inFlight = inFlight.count
+            metrics.inFlight.record(inFlight.count)
+            health.update(broker: amqp != nil, database: database != nil, consuming: consuming)
             stats.log(logger)
         }
     }
@@ -375,6 +388,7 @@ final class WorkerSession {
             lastCircuitRefresh = .now - .seconds(10)
             for key in opened {
                 stats.circuitsOpened += 1
+                metrics.webhookChanged(.circuitOpened)
                 logger.error("circuit open: endpoint failing, deliveries to it wait", metadata: ["endpoint": "\(key)"])
                 for webhook in webhooks.values where webhook.endpointKey == key {
                     notify(webhookID: webhook.id, kind: .circuitOpen,
@@ -434,6 +448,7 @@ final class WorkerSession {
             let job: DeliveryJob
             do { job = try DeliveryJob(decoding: message.body) } catch {
                 stats.invalid += 1
+                metrics.invalid(.invalidJob)
                 logger.warning("invalid delivery job parked", metadata: ["reason": "\(error)"])
                 park(message, in: topology.names.invalidQueue, reason: error.description)
                 continue
@@ -450,6 +465,7 @@ final class WorkerSession {
                     let budget = Int64(webhook.retry.delay(afterAttempt: job.attempt, random: 0.5) ?? webhook.retry.intervals.last ?? 60) * 1000
                     if now - since < budget {
                         stats.circuitWaits += 1
+                        metrics.waited(.circuit)
                         later(message, job: job, webhookID: webhookID, seconds: wait, postpone: true, reason: "circuit", waitingSince: since)
                         continue
                     }
@@ -465,6 +481,7 @@ final class WorkerSession {
             if !batched, let webhookID = JobMessages.webhookID(of: message.properties),
                !mayStart(forWebhook: planned[webhookID, default: 0], total: plannedTotal) {
                 stats.atWebhookCap += 1
+                metrics.waited(.webhookCap)
                 if held[webhookID, default: []].count < configuration.maxInFlightPerWebhook * 2, heldCount < maxHeld {
                     held[webhookID, default: []].append(message)
                     heldCount += 1
@@ -480,6 +497,7 @@ final class WorkerSession {
                 if case .string("rate")? = message.properties.headers[JobMessages.deferredHeader] { rateLeases.returned(webhookID) }
                 if !takeRateToken(webhookID, perMinute: perMinute, now: nowSeconds) {
                     stats.rateLimited += 1
+                    metrics.waited(.rateLimit)
                     // About three seconds' worth wait here: enough to bridge the delay queues' steps.
                     if rateHeld[webhookID, default: []].count < 3 * RateLeases.leaseSize(perMinute: perMinute) + 2, heldCount < maxHeld {
                         rateHeld[webhookID, default: []].append(message)
@@ -536,6 +554,7 @@ final class WorkerSession {
                     // Another worker holds this attempt: the job comes back when that lease ends, and is
                     // either a duplicate then or takes over the abandoned attempt.
                     stats.deferred += 1
+                    metrics.waited(.heldElsewhere)
                     let webhookID = JobMessages.webhookID(of: message.properties) ?? ""
                     later(message, job: job, webhookID: webhookID, seconds: DelayBuckets.covering(seconds), postpone: false)
                 case .duplicate:
@@ -546,10 +565,12 @@ final class WorkerSession {
                     // An ordered webhook's older delivery is not finished: this one waits, unclaimed.
                     // It is sent for when that one ends; the delay queue and the reconciler are the net.
                     stats.fifoWaits += 1
+                    metrics.waited(.ordered)
                     let webhookID = JobMessages.webhookID(of: message.properties) ?? ""
                     later(message, job: job, webhookID: webhookID, seconds: DelayBuckets.covering(seconds), postpone: true, reason: "fifo")
                 case .unknown:
                     stats.invalid += 1
+                    metrics.invalid(.unknownDelivery)
                     park(message, in: topology.names.invalidQueue, reason: "no delivery \(job.deliveryID) in this database")
                 }
                 continue
@@ -612,6 +633,7 @@ final class WorkerSession {
                 // The token is on its way (fetched off this thread): the attempt is given back and
                 // the job comes again in a second; other deliveries are not held up.
                 stats.waitingForToken += 1
+                metrics.waited(.token)
                 settleLater(message.deliveryTag, delivery, seconds: 1, reason: "waiting for the OAuth 2.0 token")
             } catch let error as HTTPError {
                 fail(message.deliveryTag, delivery, webhook: webhook, startedAt: now, reason: error.description, stats: &stats,
@@ -628,6 +650,7 @@ final class WorkerSession {
         guard let flight = inFlight.removeValue(forKey: completion.id) else { return }
         released(flight.webhook.id)
         let elapsed = ContinuousClock.now - flight.started
+        metrics.httpDuration.record(duration: elapsed)
         var record = AttemptRecord(startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000,
                                    requestHeaders: flight.requestHeaders)
         let observation: AttemptObservation
@@ -681,6 +704,7 @@ final class WorkerSession {
         let ticket = JobTicket(deliveryID: delivery.id, webhookID: webhook.id, attempt: delivery.attempt)
         let metadata: Logger.Metadata = ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "attempt": "\(delivery.attempt)",
                                          "error": "\(plan.error ?? "")"]
+        observe(plan.next, delivery: delivery, webhookID: webhook.id, observation: observation, status: record.statusCode, now: now)
         switch plan.next {
         case .done:
             stats.succeeded += 1
@@ -705,6 +729,26 @@ final class WorkerSession {
         enqueue(item)
         // A change to the webhook is written before anything else is claimed for it.
         if plan.webhookAction != nil { flush(stats: &stats, force: true) }
+    }
+
+    /// What an attempt came to, for `/metrics`: its outcome, its status class, and for a delivery
+    /// that ends here the time from the event's arrival to this answer.
+    private func observe(_ next: AttemptPlan.Next, delivery: ClaimedDelivery, webhookID: String, observation: AttemptObservation,
+                         status: Int?, now: Int64) {
+        let outcome: HeraldMetrics.Outcome
+        switch next {
+        case .done: outcome = .succeeded
+        case .retry: outcome = .retry
+        case .dead: outcome = .dead
+        }
+        metrics.outcome(outcome)
+        metrics.webhookAttempt(webhookID, outcome: outcome)
+        if case .notSent = observation { metrics.attempt(statusClass: AttemptStatusClass.label(status: nil, sent: false)) } else {
+            metrics.attempt(statusClass: AttemptStatusClass.label(status: status, sent: true))
+        }
+        if outcome != .retry, delivery.createdAtMilliseconds > 0 {
+            metrics.deliveryLatency.record(duration: .milliseconds(max(0, now - delivery.createdAtMilliseconds)))
+        }
     }
 
     /// A claimed job that is not sent (webhook paused, disabled or gone): the attempt is given back.
@@ -816,6 +860,7 @@ final class WorkerSession {
                     logger.error("webhook paused after consecutive failures", metadata: [
                         "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)", "consecutive_failures": "\(webhook.failures)"])
                     stats.paused += 1
+                    metrics.webhookChanged(.autoPaused)
                     webhooks[webhook.id]?.status = .paused   // our copy, until the reload confirms it
                     notify(webhookID: webhook.id, kind: .paused,
                            reason: "paused automatically after \(webhook.failures) consecutive failed deliveries")
@@ -824,6 +869,7 @@ final class WorkerSession {
                     logger.error("webhook disabled: its endpoint answered 410 Gone", metadata: [
                         "webhook_id": "\(webhook.id)", "webhook": "\(webhook.name)"])
                     stats.disabled += 1
+                    metrics.webhookChanged(.disabled)
                     webhooks[webhook.id]?.status = .disabled
                     notify(webhookID: webhook.id, kind: .disabled, reason: webhook.reason)
                 }

@@ -81,10 +81,11 @@ final class Harness: @unchecked Sendable {
 
     // MARK: services
 
-    func startRouter(batchSize: Int = 200, base: HeraldConfiguration? = nil) throws {
+    @discardableResult
+    func startRouter(batchSize: Int = 200, base: HeraldConfiguration? = nil) throws -> ServiceThreads {
         var config = try RouterConfiguration(base: base ?? configuration, environment: [:])
         config.batchSize = batchSize
-        start(HeraldProcess.buildRouter(config, logger: logger))
+        return start(HeraldProcess.buildRouter(config, logger: logger))
     }
 
     func startWorker(concurrency: Int = 100, graceSeconds: Int = 300, reconcileEvery: Duration = .seconds(1)) throws {
@@ -97,17 +98,20 @@ final class Harness: @unchecked Sendable {
     }
 
     /// A worker with settings of the test's choosing.
-    func startWorker(_ configure: (inout WorkerConfiguration) -> Void) throws {
+    @discardableResult
+    func startWorker(_ configure: (inout WorkerConfiguration) -> Void) throws -> ServiceThreads {
         var config = try WorkerConfiguration(base: configuration, environment: [:])
         config.drainTimeout = .seconds(5)
         configure(&config)
-        start(HeraldProcess.buildWorker(config, logger: logger))
+        return start(HeraldProcess.buildWorker(config, logger: logger))
     }
 
-    private func start(_ group: ServiceThreads) {
+    @discardableResult
+    private func start(_ group: ServiceThreads) -> ServiceThreads {
         let thread = Thread { try? group.run(handleSignals: false) }
         thread.start()
         groups.append((group, thread))
+        return group
     }
 
     /// A real executable from the build folder, e.g. `herald-worker`.
