@@ -41,6 +41,13 @@ paths:
       responses:
         '200': {description: ready, content: {application/json: {schema: {$ref: '#/components/schemas/Readiness'}}}}
         '503': {description: not ready, content: {application/json: {schema: {$ref: '#/components/schemas/Readiness'}}}}
+  /metrics:
+    get:
+      tags: [operations]
+      summary: Prometheus metrics of this process (text exposition format).
+      security: []
+      responses:
+        '200': {description: metrics, content: {text/plain: {schema: {type: string}}}}
   /api/openapi.yaml:
     get:
       tags: [operations]
@@ -370,6 +377,7 @@ paths:
       summary: Publish one event or a batch (up to 1000), with confirms; Idempotency-Key honoured.
       parameters:
         - {name: Idempotency-Key, in: header, schema: {type: string, maxLength: 255}}
+        - {name: traceparent, in: header, description: "W3C trace context; the events carry it to the webhook requests (an invalid one starts a new trace)", schema: {type: string}}
       requestBody:
         required: true
         content:
@@ -597,6 +605,7 @@ components:
         response_headers: {type: [string, 'null']}
         response_body: {type: [string, 'null']}
         worker: {type: [string, 'null']}
+        traceparent: {type: [string, 'null'], description: "W3C traceparent sent with this attempt (the event's trace id, the attempt's span id)"}
     DeliveryDetail:
       type: object
       properties:

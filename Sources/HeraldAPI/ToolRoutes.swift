@@ -135,7 +135,10 @@ extension APIServer {
             var request = request
             let body = try await request.bodyBytes(limit: max(maxBody, 5 << 20))
             let key = request.headers[HTTPField.Name("Idempotency-Key")!]
-            let accepted = try await run(context) { c, who in try EventIngest(context: c, principal: who).ingest(body: body, idempotencyKey: key) }
+            let trace = request.headers[HTTPField.Name(TraceContext.headerName)!]
+            let accepted = try await run(context) { c, who in
+                try EventIngest(context: c, principal: who).ingest(body: body, idempotencyKey: key, traceparent: trace)
+            }
             if !accepted.replayed { telemetry.metrics.ingested(accepted.accepted) }
             var headers: HTTPFields = [:]
             if accepted.replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }

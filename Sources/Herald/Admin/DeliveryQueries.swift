@@ -72,9 +72,11 @@ public struct DeliveryQueries {
         public var responseHeaders: String?
         public var responseBody: String?
         public var worker: String?
+        /// The W3C traceparent sent with this attempt (trace id = the event's).
+        public var traceparent: String?
 
         enum CodingKeys: String, CodingKey {
-            case attempt, succeeded, abandoned, error, worker
+            case attempt, succeeded, abandoned, error, worker, traceparent
             case startedAt = "started_at", durationMs = "duration_ms", statusCode = "status_code", requestHeaders = "request_headers"
             case responseHeaders = "response_headers", responseBody = "response_body"
         }
@@ -160,12 +162,13 @@ public struct DeliveryQueries {
                 """, [id, principal.tenant]).first else { throw AccessError.notFound("delivery \(Quoted.bare(id))") }
         let attempts = try db.query("""
             SELECT attempt, \(SQLTime.iso("started_at")), duration_ms, status_code, succeeded, abandoned, error, request_headers,
-                   response_headers, response_body, worker
+                   response_headers, response_body, worker, traceparent
             FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt
             """, [id]).map { a in
             Attempt(attempt: Int(a[0].text ?? "") ?? 0, startedAt: a[1].text ?? "", durationMs: ((Double(a[2].text ?? "") ?? 0) * 10).rounded() / 10,
                     statusCode: a[3].text.flatMap { Int($0) }, succeeded: a[4].text == "t", abandoned: a[5].text == "t", error: a[6].text,
-                    requestHeaders: a[7].text, responseHeaders: a[8].text, responseBody: a[9].text, worker: a[10].text)
+                    requestHeaders: a[7].text, responseHeaders: a[8].text, responseBody: a[9].text, worker: a[10].text,
+                    traceparent: a[11].text)
         }
         return Detail(delivery: Delivery(row), request: Request(url: row[14].text.map(Webhook.redactedURL), method: row[15].text, body: row[13].text),
                       attempts: attempts)

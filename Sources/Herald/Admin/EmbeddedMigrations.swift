@@ -389,6 +389,14 @@ CREATE INDEX deliveries_in_line ON deliveries (webhook_id, seq)
     WHERE seq IS NOT NULL AND state IN ('pending', 'in_flight', 'retrying', 'paused');
 
 """###),
+        Migrator.Migration(version: 11, name: "0011_tracing", sql: ###"""
+-- W3C trace context: the routing step's traceparent on each delivery (its trace id is the event's,
+-- taken from the event's AMQP header or the HTTP ingest header, or new), and each attempt's own
+-- traceparent as sent to the endpoint (same trace id, the attempt's span id).
+ALTER TABLE deliveries ADD COLUMN traceparent text;
+ALTER TABLE delivery_attempts ADD COLUMN traceparent text;
+
+"""###),
         Migrator.Migration(version: 14, name: "0014_batch", sql: ###"""
 -- Batch delivery, opt-in per webhook: up to batch_max_events deliveries per request (one JSON
 -- array, signed once), waiting at most batch_max_wait_ms for the batch to fill. NULL = one

@@ -33,7 +33,10 @@ public struct EventIngest {
         public var replayed: Bool
     }
 
-    public func ingest(body: [UInt8], idempotencyKey: String?) throws -> Accepted {
+    /// `traceparent`: the caller's W3C trace context; the events carry it to the webhook requests
+    /// (an invalid one is ignored: the router starts a new trace).
+    public func ingest(body: [UInt8], idempotencyKey: String?, traceparent: String? = nil) throws -> Accepted {
+        let trace = traceparent.flatMap(TraceContext.init(traceparent:))
         try principal.requireChange()
         if let key = idempotencyKey {
             guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7F }) else {
@@ -99,20 +102,20 @@ public struct EventIngest {
                 let storedIDs = (try? row[1].decode([String].self)) ?? ids
                 if row[2].text == "t" { return Accepted(accepted: storedIDs.count, ids: storedIDs, replayed: true) }
             }
-            try publish(events)
+            try publish(events, trace: trace)
             try db.execute("UPDATE api_idempotency SET published = true WHERE tenant_id = $1 AND key = $2", [scope, key])
             if Int.random(in: 0..<200) == 0 {
                 _ = try? db.execute("DELETE FROM api_idempotency WHERE created_at < now() - interval '24 hours'")
             }
             return Accepted(accepted: ids.count, ids: ids, replayed: false)
         }
-        try publish(events)
+        try publish(events, trace: trace)
         return Accepted(accepted: ids.count, ids: ids, replayed: false)
     }
 
-    private func publish(_ events: [Event]) throws {
+    private func publish(_ events: [Event], trace: TraceContext?) throws {
         let names = context.configuration.topology
         let amqp = try context.amqp(declaring: "events") { try Topology(names: names).declareEvents(on: $0) }
-        try EventPublisher(connection: amqp, exchange: names.eventsExchange).publish(events)
+        try EventPublisher(connection: amqp, exchange: names.eventsExchange).publish(events, trace: trace)
     }
 }

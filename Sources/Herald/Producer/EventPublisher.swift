@@ -14,17 +14,20 @@ public struct EventPublisher {
         try connection.enableConfirms()
     }
 
-    public static func message(for event: Event, exchange: String) -> AMQPMessage {
-        AMQPMessage(exchange: exchange, routingKey: event.type, body: event.raw,
-                    properties: AMQPProperties(contentType: "application/json", messageID: event.id, persistent: true,
-                                               headers: ["tenant": .string(event.tenant)]),
-                    mandatory: false)
+    /// `trace` travels as the `traceparent` header: the router carries it to the webhook request.
+    public static func message(for event: Event, exchange: String, trace: TraceContext? = nil) -> AMQPMessage {
+        var headers: AMQPTable = ["tenant": .string(event.tenant)]
+        if let trace { headers[TraceContext.headerName] = .string(trace.traceparent) }
+        return AMQPMessage(exchange: exchange, routingKey: event.type, body: event.raw,
+                           properties: AMQPProperties(contentType: "application/json", messageID: event.id, persistent: true, headers: headers),
+                           mandatory: false)
     }
 
     /// Returns once the broker has confirmed every event (durably queued).
-    public func publish(_ events: [Event], window: Int = 4096) throws(AMQPError) {
+    public func publish(_ events: [Event], window: Int = 4096, trace: TraceContext? = nil) throws(AMQPError) {
         guard !events.isEmpty else { return }
-        _ = try connection.publishConfirmed(events.map { EventPublisher.message(for: $0, exchange: exchange) }, window: window, timeout: .seconds(60))
+        _ = try connection.publishConfirmed(events.map { EventPublisher.message(for: $0, exchange: exchange, trace: trace) }, window: window,
+                                            timeout: .seconds(60))
     }
 }
 

@@ -61,6 +61,7 @@ public struct Router: HeraldService {
     private func loop(amqp: AMQPConnection, store: DeliveryStore, watcher: WebhookWatcher, table: inout RoutingTable?,
                       stats: inout RouterStats, stop: StopSignal) throws {
         let names = configuration.base.topology
+        var random = SystemRandomNumberGenerator()
         var lastForcedReload = ContinuousClock.now - .seconds(10)
         while !stop.isStopped {
             if let fresh = watcher.poll(stop: stop) {
@@ -115,6 +116,8 @@ public struct Router: HeraldService {
                 // The same event twice in one batch: the first wins, like a redelivery.
                 guard seen.insert(EventKey(tenant: event.tenant, id: event.id)).inserted else { stats.duplicateEvents += 1; continue }
                 events.append(event)
+                // The routing step's span: a child of the trace the event came with, or a new trace.
+                let trace = TraceContext.next(after: Router.trace(of: message.properties), using: &random).traceparent
                 let outcome = routing.route(event, timestamp: timestamp) { _ in IDs.make("msg_") }
                 for mismatch in outcome.typeMismatches {
                     stats.typeMismatches += 1
@@ -136,6 +139,7 @@ public struct Router: HeraldService {
                             id: decision.deliveryID, tenantID: event.tenant, eventID: event.id, eventType: event.type,
                             webhookID: decision.webhookID, state: .failed, payload: nil, payloadDeferred: false,
                             note: "payload_template: \(renderError)"))
+                        deliveries[deliveries.count - 1].traceparent = trace
                         continue
                     }
                     var delivery = NewDelivery(
@@ -145,6 +149,7 @@ public struct Router: HeraldService {
                         payloadDeferred: decision.payload == nil && !decision.usesEnvelope,
                         note: state == .cancelled ? "webhook paused; its events are discarded while paused" : nil)
                     delivery.ordered = decision.ordered
+                    delivery.traceparent = trace
                     deliveries.append(delivery)
                 }
             }
@@ -173,6 +178,14 @@ public struct Router: HeraldService {
             }
             stats.log(logger)
         }
+    }
+}
+
+extension Router {
+    /// The W3C trace context an event was published with (AMQP header `traceparent`), if valid.
+    static func trace(of properties: AMQPProperties) -> TraceContext? {
+        guard case .string(let value)? = properties.headers[TraceContext.headerName] else { return nil }
+        return TraceContext(traceparent: value)
     }
 }
 

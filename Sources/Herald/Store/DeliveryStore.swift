@@ -16,6 +16,8 @@ public struct NewDelivery: Sendable {
     public var note: String?
     /// Takes a place in its webhook's line (`ordering: fifo`): numbered in insertion order.
     public var ordered = false
+    /// The routing step's W3C traceparent (the event's trace id).
+    public var traceparent: String?
 
     public init(id: String, tenantID: String, eventID: String, eventType: String, webhookID: String, state: InitialState,
                 payload: String?, payloadDeferred: Bool, note: String?) {
@@ -58,6 +60,8 @@ public struct ClaimedDelivery: Sendable {
     public var bodyMissing: Bool = false
     /// When the router recorded it (the start of its publish-to-response latency).
     public var createdAtMilliseconds: Int64 = 0
+    /// The routing step's W3C traceparent; each attempt is a child span of it.
+    public var traceparent: String?
 }
 
 /// What one attempt came to.
@@ -88,6 +92,8 @@ public struct AttemptOutcome: Sendable {
     /// Counts towards the webhook's consecutive failures (false for all but one delivery of a
     /// batch request: a request that failed is one failure, however many deliveries it carried).
     public var countsTowardsPause = true
+    /// The attempt's own traceparent, as sent to the endpoint.
+    public var traceparent: String? = nil
 }
 
 private struct AttemptKey: Hashable {
@@ -144,18 +150,18 @@ public struct DeliveryStore {
         eventSQL += " ON CONFLICT DO NOTHING"
         var deliverySQL = """
             INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state, payload, payload_deferred,
-                                    last_error, next_attempt_at, completed_at, seq) VALUES
+                                    last_error, traceparent, next_attempt_at, completed_at, seq) VALUES
             """
         var deliveryParams: [(any PostgresEncodable)?] = []
-        deliveryParams.reserveCapacity(deliveries.count * 9)
+        deliveryParams.reserveCapacity(deliveries.count * 10)
         for (i, d) in deliveries.enumerated() {
-            let b = i * 9
+            let b = i * 10
             deliverySQL += i == 0 ? "" : ","
-            deliverySQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5),$\(b + 6),$\(b + 7),$\(b + 8)::bool,$\(b + 9),now(),"
+            deliverySQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5),$\(b + 6),$\(b + 7),$\(b + 8)::bool,$\(b + 9),$\(b + 10),now(),"
             deliverySQL += d.state == .cancelled || d.state == .failed ? "now()," : "NULL,"
             // Rows of one statement take sequence numbers in VALUES order: the events' order.
             deliverySQL += d.ordered ? "nextval('delivery_seq'))" : "NULL)"
-            deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note]
+            deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note, d.traceparent]
         }
         // An existing row is "updated" to itself only when it is still pending, so that RETURNING
         // names it: its job may never have been published.
@@ -201,7 +207,7 @@ public struct DeliveryStore {
                       SELECT 1 FROM deliveries o WHERE o.webhook_id = d.webhook_id AND o.seq < d.seq
                          AND o.state IN ('pending', 'in_flight', 'retrying', 'paused')))
                 RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload, d.payload_deferred,
-                          d.created_at, old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
+                          d.created_at, d.traceparent, old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
             ), abandoned AS (
                 INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, succeeded, error, abandoned)
                 SELECT id, job_attempt, webhook_id, old_updated, 0, false,
@@ -213,7 +219,7 @@ public struct DeliveryStore {
             SELECT c.id, c.attempts, c.webhook_id, c.event_id, c.event_type, c.tenant_id, c.payload, c.payload_deferred,
                    CASE WHEN c.payload IS NULL THEN
                        (SELECT e.payload FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id) END,
-                   (extract(epoch FROM c.created_at) * 1000)::int8
+                   (extract(epoch FROM c.created_at) * 1000)::int8, c.traceparent
             FROM c
             """, [jobs.map(\.deliveryID), jobs.map(\.attempt), leaseSeconds])
         var claimed: [ClaimedDelivery] = []
@@ -224,7 +230,7 @@ public struct DeliveryStore {
                 eventID: row[3].text ?? "", eventType: row[4].text ?? "", tenantID: row[5].text ?? "",
                 payload: Array((row[6].text ?? row[8].text ?? "").utf8), deferred: row[7].text == "t",
                 eventPayload: row[8].text.map { Array($0.utf8) }, bodyMissing: row[6].isNull && row[8].isNull,
-                createdAtMilliseconds: (try? row[9].decode(Int64.self)) ?? 0))
+                createdAtMilliseconds: (try? row[9].decode(Int64.self)) ?? 0, traceparent: row[10].text))
         }
         guard claimed.count < jobs.count else { return (claimed, []) }
         let claimedIDs = Set(claimed.map(\.id))
@@ -269,22 +275,23 @@ public struct DeliveryStore {
         if !sent.isEmpty {
             statements.append(("""
                 INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, status_code, succeeded,
-                                               error, request_headers, response_headers, response_body, worker)
+                                               error, request_headers, response_headers, response_body, worker, traceparent)
                 SELECT a.id, a.attempt, a.webhook, to_timestamp(a.started / 1000.0), a.duration, a.status, a.ok,
-                       a.error, a.req, a.resp, a.body, $12
+                       a.error, a.req, a.resp, a.body, $12, a.trace
                 FROM unnest($1::text[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::int[], $7::bool[],
-                            $8::text[], $9::text[], $10::text[], $11::text[])
-                     AS a(id, attempt, webhook, started, duration, status, ok, error, req, resp, body)
+                            $8::text[], $9::text[], $10::text[], $11::text[], $13::text[])
+                     AS a(id, attempt, webhook, started, duration, status, ok, error, req, resp, body, trace)
                 ON CONFLICT (delivery_id, attempt) DO UPDATE
                 SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
                     succeeded = EXCLUDED.succeeded, error = EXCLUDED.error, request_headers = EXCLUDED.request_headers,
                     response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
-                    worker = EXCLUDED.worker, abandoned = false
+                    worker = EXCLUDED.worker, traceparent = EXCLUDED.traceparent, abandoned = false
                 WHERE delivery_attempts.abandoned
                 """, [sent.map(\.deliveryID), sent.map(\.attempt), sent.map(\.webhookID),
                       sent.map { Double($0.startedAtMilliseconds) }, sent.map(\.durationMilliseconds),
                       sent.map { $0.statusCode.map(String.init) }, sent.map(\.succeeded), sent.map(\.error),
-                      sent.map(\.requestHeaders), sent.map(\.responseHeaders), sent.map(\.responseBody), worker]))
+                      sent.map(\.requestHeaders), sent.map(\.responseHeaders), sent.map(\.responseBody), worker,
+                      sent.map(\.traceparent)]))
         }
         statements.append(("""
             UPDATE deliveries d

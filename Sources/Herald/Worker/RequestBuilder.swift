@@ -11,13 +11,15 @@ struct RequestBuilder {
 
     /// `token` supplies OAuth 2.0 access tokens (cached by the caller); `extraHeaders` are Herald's
     /// own (a batch's size). `deliveryID` is the message id: a delivery's, or a batch's.
-    func request(webhook: Webhook, deliveryID: String, body: [UInt8], now: Int64, extraHeaders: [HTTPHeader] = [],
+    /// `traceparent` (W3C) goes out as it is: the attempt's span, so the receiver's logs join the trace.
+    func request(webhook: Webhook, deliveryID: String, body: [UInt8], now: Int64, extraHeaders: [HTTPHeader] = [], traceparent: String? = nil,
                  token: (Webhook) throws -> String) throws -> (request: HTTPRequest, loggedHeaders: String) {
         var headers: [HTTPHeader] = [
             HTTPHeader("Content-Type", webhook.contentType),
             HTTPHeader("User-Agent", RequestBuilder.userAgent),
             HTTPHeader("Expect", ""),
         ]
+        if let traceparent { headers.append(HTTPHeader(TraceContext.headerName, traceparent)) }
         for header in webhook.headers { headers.append(HTTPHeader(header.name, header.value)) }
         headers += extraHeaders
         var redacted: Set<String> = []

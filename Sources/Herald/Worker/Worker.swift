@@ -73,6 +73,7 @@ final class WorkerSession {
         var startedAt: Int64
         var started: ContinuousClock.Instant
         var requestHeaders: String
+        var traceparent: String? = nil
     }
 
     /// Work that waits to be written, published and acked, in that order.
@@ -621,13 +622,16 @@ final class WorkerSession {
                 continue
             }
             do {
-                let built = try builder.request(webhook: webhook, deliveryID: delivery.id, body: body, now: now, token: tokens.token(for:))
+                // The attempt's span, a child of the routing step's: sent to the endpoint and recorded.
+                let trace = TraceContext.next(after: delivery.traceparent.flatMap(TraceContext.init(traceparent:)), using: &rng).traceparent
+                let built = try builder.request(webhook: webhook, deliveryID: delivery.id, body: body, now: now, traceparent: trace,
+                                                token: tokens.token(for:))
                 let id = nextRequestID
                 nextRequestID += 1
                 try curl.add(built.request, id: id)
                 let member = Member(deliveryTag: message.deliveryTag, generation: generation, claimed: delivery)
                 inFlight[id] = InFlight(members: [member], webhook: webhook, startedAt: now, started: .now,
-                                        requestHeaders: built.loggedHeaders)
+                                        requestHeaders: built.loggedHeaders, traceparent: trace)
                 inFlightByWebhook[webhook.id, default: 0] += 1
             } catch is OAuthTokenCache.Pending {
                 // The token is on its way (fetched off this thread): the attempt is given back and
@@ -653,6 +657,7 @@ final class WorkerSession {
         metrics.httpDuration.record(duration: elapsed)
         var record = AttemptRecord(startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000,
                                    requestHeaders: flight.requestHeaders)
+        record.traceparent = flight.traceparent
         let observation: AttemptObservation
         switch completion.result {
         case .success(let response):
@@ -693,6 +698,7 @@ final class WorkerSession {
             requestHeaders: record.requestHeaders, responseHeaders: record.responseHeaders, responseBody: record.responseBody,
             nextState: .succeeded, nextAttemptInSeconds: nil, dropPayload: plan.dropPayload, wasSent: true)
         outcome.ordered = webhook.ordering == .fifo
+        outcome.traceparent = record.traceparent
         if case .disable(let reason) = plan.webhookAction {
             outcome.disableWebhook = reason
             webhooks[webhook.id]?.status = .disabled   // at once: nothing more goes to a gone endpoint
@@ -785,13 +791,14 @@ final class WorkerSession {
         for (_, flight) in inFlight {
             let elapsed = now - flight.started
             for member in flight.members {
-                let outcome = AttemptOutcome(
+                var outcome = AttemptOutcome(
                     deliveryID: member.claimed.id, attempt: member.claimed.attempt, webhookID: flight.webhook.id,
                     startedAtMilliseconds: flight.startedAt, durationMilliseconds: elapsed.inSeconds * 1000, statusCode: nil,
                     succeeded: false,
                     error: "interrupted: the worker stopped before the response arrived; the receiver may have received it",
                     requestHeaders: flight.requestHeaders, responseHeaders: nil, responseBody: nil, nextState: .retrying,
                     nextAttemptInSeconds: 0, dropPayload: false, wasSent: true)
+                outcome.traceparent = flight.traceparent
                 let next = JobTicket(deliveryID: member.claimed.id, webhookID: flight.webhook.id,
                                      attempt: member.claimed.attempt + 1)
                 stats.interrupted += 1
@@ -981,6 +988,7 @@ struct AttemptRecord {
     var statusCode: Int?
     var responseHeaders: String?
     var responseBody: String?
+    var traceparent: String?
 }
 
 /// A connection that is away is tried again after a growing pause (200 ms, doubling, at most 5 s).
