@@ -515,6 +515,20 @@ components:
             max_wait_ms: {type: integer, minimum: 0, maximum: 60000, default: 1000}
         consecutive_failures: {type: integer, readOnly: true}
         paused_reason: {type: string, readOnly: true}
+        health: {$ref: '#/components/schemas/EndpointHealth'}
+    EndpointHealth:
+      type: object
+      readOnly: true
+      description: >-
+        The endpoint's health from its latest attempts (at most 100 of the last 15 minutes) and its failures in a row:
+        failing at 5 in a row or half of at least 10 recent attempts; degraded at any failure in a row or 5 % of recent attempts.
+      properties:
+        state: {type: string, enum: [healthy, degraded, failing, paused, disabled]}
+        last_error: {type: [string, 'null'], description: the last failed attempt's error}
+        last_error_at: {type: [string, 'null'], format: date-time}
+        failing_since: {type: [string, 'null'], format: date-time, description: when the current run of failures began}
+        recent_attempts: {type: integer}
+        recent_failures: {type: integer}
     WebhookCreated:
       type: object
       properties:
@@ -534,6 +548,7 @@ components:
         consecutive_failures: {type: integer}
         created_at: {type: string, format: date-time}
         updated_at: {type: string, format: date-time}
+        health: {$ref: '#/components/schemas/EndpointHealth'}
     WebhookPage:
       type: object
       properties:

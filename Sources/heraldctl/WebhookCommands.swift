@@ -65,9 +65,10 @@ struct WebhookCommand: ParsableCommand {
         func run() throws {
             let page = try global.webhooks().list(tenant: tenant, search: search, event: event, status: status, limit: limit)
             if global.json { Output.printJSON(page); return }
-            Output.table((["id", "tenant", "name", "status", "reason", "events", "url", "failures"],
-                          page.data.map { [$0.id, $0.tenant, $0.name, $0.status, $0.pausedReason, $0.events.joined(separator: ","),
-                                           $0.url, String($0.consecutiveFailures)] }))
+            Output.table((["id", "tenant", "name", "status", "health", "failing since", "last error", "reason", "events", "url", "failures"],
+                          page.data.map { [$0.id, $0.tenant, $0.name, $0.status, $0.health.state, $0.health.failingSince,
+                                           $0.health.lastError.map { String($0.prefix(60)) }, $0.pausedReason,
+                                           $0.events.joined(separator: ","), $0.url, String($0.consecutiveFailures)] }))
             if page.hasMore { print("(more: narrow with --tenant/--search, or raise --limit)") }
         }
     }

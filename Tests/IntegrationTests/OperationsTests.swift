@@ -65,4 +65,56 @@ struct OperationsTests {
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("herald_api_events_ingested_total"))
     }
+
+    @Test("endpoint health from recent attempts: healthy, failing with the last error and since when, paused; in heraldctl and the API")
+    func endpointHealth() throws {
+        let h = try Harness("health")
+        let good = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Good", "url": "\#(h.receiver.baseURL)/ok/good", "events": ["order.created"]}
+            """#)
+        let bad = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Bad", "url": "\#(h.receiver.baseURL)/status/503", "events": ["order.created"],
+             "pause_after_failures": 0, "retry": {"max_retries": 0}}
+            """#)
+        let idle = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Idle", "url": "\#(h.receiver.baseURL)/ok/idle", "events": ["invoice.created"]}
+            """#)
+        try h.startRouter()
+        try h.startWorker()
+        try h.publish(try (0..<6).map { _ in try Harness.event(data: PipelineTests.order) })
+        try h.waitUntil("all 12 deliveries final") {
+            try h.count("SELECT count(*) FROM deliveries WHERE state IN ('succeeded', 'failed')") == 12
+        }
+        #expect(try heraldctl(h, ["webhook", "pause", idle.id]).status == 0)
+        let listed = try heraldctl(h, ["webhook", "list", "--json"])
+        #expect(listed.status == 0, "\(listed.err)")
+        let rows = try JSONValue(parsing: Array(listed.out.utf8))["data"]?.arrayValue ?? []
+        func health(_ id: String) -> JSONValue? { rows.first { $0["id"]?.stringValue == id }?["health"] }
+        #expect(health(good.id)?["state"]?.stringValue == "healthy")
+        #expect(health(good.id)?["recent_attempts"]?.intValue == 6)
+        #expect(health(bad.id)?["state"]?.stringValue == "failing")
+        #expect(health(bad.id)?["recent_failures"]?.intValue == 6)
+        #expect(health(bad.id)?["last_error"]?.stringValue?.contains("503") == true)
+        #expect(health(bad.id)?["failing_since"]?.stringValue != nil)
+        #expect(health(idle.id)?["state"]?.stringValue == "paused")
+        let table = try heraldctl(h, ["webhook", "list"])
+        #expect(table.out.contains("failing") && table.out.contains("healthy"))
+        // The API's webhook detail carries the same report.
+        let api = try APIProcess(h)
+        defer { api.stop() }
+        let token = try APIProcess.token(h, tenant: "acme").secret
+        let detail = try api.call("GET", "/api/v1/webhooks/\(bad.id)", token: token)
+        #expect(detail.json["health"]?["state"]?.stringValue == "failing")
+        // Success again: the run of failures ends.
+        try h.database.execute("UPDATE webhooks SET url = $1 WHERE id = $2", ["\(h.receiver.baseURL)/ok/bad", bad.id])
+        Thread.sleep(forTimeInterval: 1.5)
+        try h.publish([try Harness.event(data: PipelineTests.order)])
+        try h.waitUntil("the bad endpoint answered 200") {
+            try h.count("SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1 AND succeeded", [bad.id]) == 1
+        }
+        let after = try api.call("GET", "/api/v1/webhooks/\(bad.id)", token: token)
+        #expect((after.json["health"]?["failing_since"] ?? .null) == .null)
+        #expect(after.json["health"]?["state"]?.stringValue == "degraded")   // 6 of the last 7 failed, none in a row
+        #expect(after.json["consecutive_failures"]?.intValue == 0)
+    }
 }

@@ -397,6 +397,14 @@ ALTER TABLE deliveries ADD COLUMN traceparent text;
 ALTER TABLE delivery_attempts ADD COLUMN traceparent text;
 
 """###),
+        Migrator.Migration(version: 12, name: "0012_endpoint_health", sql: ###"""
+-- Endpoint health: the last failed attempt's error and when the current run of failures began
+-- (NULL when the last attempt succeeded). Written with consecutive_failures, in the same statement.
+ALTER TABLE webhooks ADD COLUMN last_error text;
+ALTER TABLE webhooks ADD COLUMN last_error_at timestamptz;
+ALTER TABLE webhooks ADD COLUMN failing_since timestamptz;
+
+"""###),
         Migrator.Migration(version: 14, name: "0014_batch", sql: ###"""
 -- Batch delivery, opt-in per webhook: up to batch_max_events deliveries per request (one JSON
 -- array, signed once), waiting at most batch_max_wait_ms for the batch to fill. NULL = one

@@ -52,11 +52,62 @@ public struct WebhookAdmin {
         public var consecutiveFailures: Int
         public var createdAt: String
         public var updatedAt: String
+        public var health: HealthReport
 
         enum CodingKeys: String, CodingKey {
-            case id, tenant, name, description, url, events, status
+            case id, tenant, name, description, url, events, status, health
             case pausedReason = "paused_reason", consecutiveFailures = "consecutive_failures"
             case createdAt = "created_at", updatedAt = "updated_at"
+        }
+    }
+
+    /// The endpoint's health (`EndpointHealth`), with the last error and when the failures began.
+    public struct HealthReport: Codable, Sendable, Equatable {
+        public var state: String
+        public var lastError: String?
+        public var lastErrorAt: String?
+        public var failingSince: String?
+        public var recentAttempts: Int
+        public var recentFailures: Int
+
+        enum CodingKeys: String, CodingKey {
+            case state
+            case lastError = "last_error", lastErrorAt = "last_error_at", failingSince = "failing_since"
+            case recentAttempts = "recent_attempts", recentFailures = "recent_failures"
+        }
+
+        /// The columns `init(row:status:consecutiveFailures:at:)` reads, for a query over `webhooks w`:
+        /// the latest attempts (bounded by the policy's window) counted through the
+        /// (webhook_id, started_at) index.
+        static func columns() -> String {
+            """
+            w.last_error, \(SQLTime.iso("w.last_error_at")), \(SQLTime.iso("w.failing_since")), h.attempts, h.failures
+            """
+        }
+
+        static func join(_ policy: EndpointHealth.Policy = EndpointHealth.Policy()) -> String {
+            """
+            LEFT JOIN LATERAL (
+                SELECT count(*) AS attempts, count(*) FILTER (WHERE NOT r.succeeded) AS failures
+                FROM (SELECT a.succeeded FROM delivery_attempts a
+                      WHERE a.webhook_id = w.id AND a.started_at > now() - interval '\(policy.windowSeconds) seconds'
+                      ORDER BY a.started_at DESC LIMIT \(policy.window)) r
+            ) h ON true
+            """
+        }
+
+        init(row: PostgresRow, at index: Int, status: String, consecutiveFailures: Int) {
+            let attempts = Int(row[index + 3].text ?? "") ?? 0
+            let failures = Int(row[index + 4].text ?? "") ?? 0
+            let observation = EndpointHealth.Observation(status: Webhook.Status(rawValue: status) ?? .active,
+                                                        consecutiveFailures: consecutiveFailures, recentAttempts: attempts,
+                                                        recentFailures: failures)
+            state = EndpointHealth.classify(observation).rawValue
+            lastError = row[index].text
+            lastErrorAt = row[index + 1].text
+            failingSince = row[index + 2].text
+            recentAttempts = attempts
+            recentFailures = failures
         }
     }
 
@@ -69,38 +120,52 @@ public struct WebhookAdmin {
             throw AdminInputError(field: "status", value: status, rule: "must be one of \(Webhook.Status.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var sql = """
-            SELECT id, tenant_id, name, description, url, events, status, paused_reason, consecutive_failures,
-                   \(SQLTime.iso("created_at")), \(SQLTime.iso("updated_at"))
-            FROM webhooks WHERE true
+            SELECT w.id, w.tenant_id, w.name, w.description, w.url, w.events, w.status, w.paused_reason, w.consecutive_failures,
+                   \(SQLTime.iso("w.created_at")), \(SQLTime.iso("w.updated_at")), \(HealthReport.columns())
+            FROM webhooks w \(HealthReport.join()) WHERE true
             """
         var params: [(any PostgresEncodable)?] = []
-        if let tenant = principal.tenantFilter(tenant) { params.append(tenant); sql += " AND tenant_id = $\(params.count)" }
+        if let tenant = principal.tenantFilter(tenant) { params.append(tenant); sql += " AND w.tenant_id = $\(params.count)" }
         if let search, !search.isEmpty {
             guard search.utf8.count <= 200 else { throw AdminInputError(field: "search", value: String(search.prefix(40)), rule: "at most 200 bytes") }
             params.append("%" + SQLText.likeEscaped(search) + "%")
-            sql += " AND (name ILIKE $\(params.count) OR url ILIKE $\(params.count) OR id = $\(params.count + 1))"
+            sql += " AND (w.name ILIKE $\(params.count) OR w.url ILIKE $\(params.count) OR w.id = $\(params.count + 1))"
             params.append(search)
         }
         if let event, !event.isEmpty {
             params.append(event)
-            sql += " AND ($\(params.count) = ANY(events) OR EXISTS (SELECT 1 FROM unnest(events) p WHERE p = '*' OR (p LIKE '%.*' AND $\(params.count) LIKE replace(p, '*', '%'))))"
+            sql += " AND ($\(params.count) = ANY(w.events) OR EXISTS (SELECT 1 FROM unnest(w.events) p WHERE p = '*' OR (p LIKE '%.*' AND $\(params.count) LIKE replace(p, '*', '%'))))"
         }
-        if let status { params.append(status); sql += " AND status = $\(params.count)" }
-        if let cursor { params.append(try Page<Summary>.decodeCursor(cursor)); sql += " AND id > $\(params.count)" }
+        if let status { params.append(status); sql += " AND w.status = $\(params.count)" }
+        if let cursor { params.append(try Page<Summary>.decodeCursor(cursor)); sql += " AND w.id > $\(params.count)" }
         params.append(limit + 1)
-        sql += " ORDER BY id LIMIT $\(params.count)"
+        sql += " ORDER BY w.id LIMIT $\(params.count)"
         let rows = try context.database().query(sql, params)
         let items = rows.map { row in
             Summary(id: row[0].text ?? "", tenant: row[1].text ?? "", name: row[2].text ?? "", description: row[3].text,
                     url: Webhook.redactedURL(row[4].text ?? ""), events: (try? row[5].decode([String].self)) ?? [],
                     status: row[6].text ?? "", pausedReason: row[7].text, consecutiveFailures: Int(row[8].text ?? "") ?? 0,
-                    createdAt: row[9].text ?? "", updatedAt: row[10].text ?? "")
+                    createdAt: row[9].text ?? "", updatedAt: row[10].text ?? "",
+                    health: HealthReport(row: row, at: 11, status: row[6].text ?? "", consecutiveFailures: Int(row[8].text ?? "") ?? 0))
         }
         return Page(items: items, limit: limit) { $0.id }
     }
 
     /// One webhook, credentials masked.
-    public func get(_ id: String) throws -> WebhookDocument { WebhookAdmin.shown(try visible(id)) }
+    public func get(_ id: String) throws -> WebhookDocument {
+        var doc = WebhookAdmin.shown(try visible(id))
+        doc.health = try health(id)
+        return doc
+    }
+
+    /// One webhook's endpoint health.
+    public func health(_ id: String) throws -> HealthReport? {
+        try context.database().query("""
+            SELECT w.status, w.consecutive_failures, \(HealthReport.columns()) FROM webhooks w \(HealthReport.join()) WHERE w.id = $1
+            """, [id]).first.map { row in
+            HealthReport(row: row, at: 2, status: row[0].text ?? "", consecutiveFailures: Int(row[1].text ?? "") ?? 0)
+        }
+    }
 
     /// The document as shown: credentials masked, secrets left out (they are shown once).
     static func shown(_ doc: WebhookDocument) -> WebhookDocument {

@@ -312,21 +312,29 @@ public struct DeliveryStore {
                   outcomes.map(\.error), outcomes.map(\.dropPayload), outcomes.map(\.wasSent)]))
         // Consecutive failures per webhook, in completion order.
         var order: [String] = []
-        var tally: [String: (reset: Bool, failures: Int)] = [:]
+        var tally: [String: (reset: Bool, failures: Int, error: String?)] = [:]
         for outcome in sent where outcome.countsTowardsPause {
-            var entry = tally[outcome.webhookID] ?? (reset: false, failures: 0)
+            var entry = tally[outcome.webhookID] ?? (reset: false, failures: 0, error: nil)
             if tally[outcome.webhookID] == nil { order.append(outcome.webhookID) }
-            if outcome.succeeded { entry = (reset: true, failures: 0) } else { entry.failures += 1 }
+            if outcome.succeeded { entry = (reset: true, failures: 0, error: entry.error) } else {
+                entry.failures += 1
+                entry.error = outcome.error ?? outcome.statusCode.map { "HTTP \($0)" } ?? "failed"
+            }
             tally[outcome.webhookID] = entry
         }
         var pausedIndex: Int?
         if !order.isEmpty {
             statements.append(("""
                 UPDATE webhooks w
-                SET consecutive_failures = CASE WHEN f.reset THEN f.failures ELSE w.consecutive_failures + f.failures END
-                FROM unnest($1::text[], $2::bool[], $3::int[]) AS f(id, reset, failures)
-                WHERE w.id = f.id AND (f.failures > 0 OR w.consecutive_failures <> 0)
-                """, [order, order.map { tally[$0]?.reset ?? false }, order.map { tally[$0]?.failures ?? 0 }]))
+                SET consecutive_failures = CASE WHEN f.reset THEN f.failures ELSE w.consecutive_failures + f.failures END,
+                    failing_since = CASE WHEN f.failures = 0 THEN NULL
+                                         WHEN f.reset OR w.consecutive_failures = 0 THEN now() ELSE w.failing_since END,
+                    last_error = COALESCE(f.error, w.last_error),
+                    last_error_at = CASE WHEN f.error IS NULL THEN w.last_error_at ELSE now() END
+                FROM unnest($1::text[], $2::bool[], $3::int[], $4::text[]) AS f(id, reset, failures, error)
+                WHERE w.id = f.id AND (f.failures > 0 OR w.consecutive_failures <> 0 OR f.error IS NOT NULL)
+                """, [order, order.map { tally[$0]?.reset ?? false }, order.map { tally[$0]?.failures ?? 0 },
+                      order.map { tally[$0]?.error.map { StoredText.clean(HeaderText.bounded($0, limit: 500)) } }]))
             statements.append(("""
                 UPDATE webhooks
                 SET status = 'paused', paused_at = now(), updated_at = now(),

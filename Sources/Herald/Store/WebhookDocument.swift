@@ -118,6 +118,8 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
     public var secretExpiries: [Int64?] = []
     public var consecutiveFailures: Int?
     public var pausedReason: String?
+    /// Read-only: the endpoint's health, shown by `get` (ignored in input).
+    public var health: WebhookAdmin.HealthReport?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, tenant, name, description, status, version, url, method, auth, headers, events, filter, retry, signing, secrets, tls, ordering
@@ -127,7 +129,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         case pauseAfterFailures = "pause_after_failures", notifyEmail = "notify_email", notifyURL = "notify_url"
         case keepFailedPayloads = "keep_failed_payloads", rateLimitPerMinute = "rate_limit_per_minute", httpsOnly = "https_only"
         case allowedNetworks = "allowed_networks", pausedBehavior = "paused_behavior", consecutiveFailures = "consecutive_failures"
-        case pausedReason = "paused_reason", preset
+        case pausedReason = "paused_reason", preset, health
     }
 
     public init(tenant: String, name: String, url: String, events: [String]) {
@@ -180,6 +182,7 @@ public struct WebhookDocument: Codable, Sendable, Equatable {
         secrets = try c.decodeIfPresent([String].self, forKey: .secrets)
         consecutiveFailures = try c.decodeIfPresent(Int.self, forKey: .consecutiveFailures)
         pausedReason = try c.decodeIfPresent(String.self, forKey: .pausedReason)
+        health = try c.decodeIfPresent(WebhookAdmin.HealthReport.self, forKey: .health)
     }
 
     /// The checked domain value: filter and template parsed, every field validated.
