@@ -27,6 +27,7 @@ struct GlobalOptions: ParsableArguments {
 
     func webhooks() throws -> WebhookAdmin { WebhookAdmin(context: try context(), principal: principal) }
     func deliveries() throws -> DeliveryQueries { DeliveryQueries(context: try context(), principal: principal) }
+    func tenants() throws -> TenantAdmin { TenantAdmin(context: try context(), principal: principal) }
 }
 
 @main
@@ -35,7 +36,8 @@ struct HeraldCtl: ParsableCommand {
         commandName: "heraldctl",
         abstract: "Administer Herald: migrations, webhooks, deliveries, reports.",
         subcommands: [Migrate.self, WebhookCommand.self, DeliveryCommand.self, DeadCommand.self, Recover.self, Stats.self, Export.self,
-                      TemplateCommand.self, FilterCommand.self, CatalogCommand.self, TokenCommand.self, AuditCommand.self, QueuesCommand.self, ConfigCheck.self])
+                      TemplateCommand.self, FilterCommand.self, CatalogCommand.self, TokenCommand.self, AuditCommand.self, TenantCommand.self,
+                      QueuesCommand.self, ConfigCheck.self])
 }
 
 // MARK: output

@@ -405,6 +405,19 @@ ALTER TABLE webhooks ADD COLUMN last_error_at timestamptz;
 ALTER TABLE webhooks ADD COLUMN failing_since timestamptz;
 
 """###),
+        Migrator.Migration(version: 13, name: "0013_tenants", sql: ###"""
+-- Tenants registered on their own (heraldctl tenant create): a tenant with no webhook yet is known
+-- to the router (its events are recorded, nothing is delivered); a disabled one's events are refused.
+-- Routers and workers reload when a tenant changes, as they do for webhooks.
+CREATE FUNCTION herald_tenants_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('herald_webhooks', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tenants_notify AFTER INSERT OR UPDATE OR DELETE ON tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION herald_tenants_notify();
+
+"""###),
         Migrator.Migration(version: 14, name: "0014_batch", sql: ###"""
 -- Batch delivery, opt-in per webhook: up to batch_max_events deliveries per request (one JSON
 -- array, signed once), waiting at most batch_max_wait_ms for the batch to fill. NULL = one

@@ -110,7 +110,7 @@ public struct Router: HeraldService {
                 }
                 guard routing.tenants.contains(event.tenant) else {
                     metrics.invalid(.unknownTenant)
-                    invalid.append(Parking.message(message, queue: names.invalidQueue, reason: "event.tenant \"\(event.tenant)\" is not a known tenant"))
+                    invalid.append(Parking.message(message, queue: names.invalidQueue, reason: "event.tenant \"\(event.tenant)\" is not a known tenant, or is disabled (heraldctl tenant list)"))
                     continue
                 }
                 // The same event twice in one batch: the first wins, like a redelivery.
