@@ -42,9 +42,10 @@ struct DeliveryCommand: ParsableCommand {
     }
 
     static func printAttempts(_ attempts: [DeliveryQueries.Attempt]) {
-        Output.table((["attempt", "started_at", "duration_ms", "status_code", "succeeded", "error", "response_body", "worker"],
+        Output.table((["attempt", "started_at", "duration_ms", "status_code", "succeeded", "error", "response_body", "worker", "traceparent"],
                       attempts.map { [String($0.attempt), $0.startedAt, String($0.durationMs), $0.statusCode.map(String.init),
-                                      String($0.succeeded), $0.error, $0.responseBody.map { String($0.prefix(60)) }, $0.worker] }))
+                                      String($0.succeeded), $0.error, $0.responseBody.map { String($0.prefix(60)) }, $0.worker,
+                                      $0.traceparent] }))
     }
 
     struct Resend: ParsableCommand {
