@@ -35,7 +35,11 @@ public struct APIServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in JSONOut.response(["status": "ok"]) }
         router.get("/readyz") { _, _ in try await self.readiness() }
-        OpsEndpoint.addRoutes(to: router, telemetry: telemetry, readiness: false)
+        let telemetry = self.telemetry
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: telemetry.metrics.exposition())))
+        }
         router.get("/api/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }

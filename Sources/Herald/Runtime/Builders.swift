@@ -40,7 +40,7 @@ public enum HeraldProcess {
                         logger: Logger) -> ServiceThreads {
         guard let address = base.metricsAddress else { return ServiceThreads(services: services, logger: logger, telemetry: telemetry) }
         return ServiceThreads(services: services + [QueueSampler(base: base, metrics: telemetry.metrics, logger: logger)], logger: logger,
-                              telemetry: telemetry, ops: OpsEndpoint(address: address, telemetry: telemetry, logger: logger))
+                              telemetry: telemetry, ops: OpsListener(address: address, telemetry: telemetry, logger: logger))
     }
 
     public static func buildRelay(_ configuration: HeraldConfiguration, batchSize: Int, logger: Logger) -> ServiceThreads {

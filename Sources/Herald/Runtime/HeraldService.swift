@@ -18,12 +18,13 @@ public final class ServiceThreads: Sendable {
     public let stopSignal = StopSignal()
     /// The process's metrics and loop health, shared by its services.
     public let telemetry: ProcessTelemetry
-    /// `/metrics`, `/healthz`, `/readyz`, when `HERALD_METRICS_ADDR` is not off.
-    public let ops: OpsEndpoint?
+    /// `/metrics`, `/healthz`, `/readyz` (one of `services`), unless `HERALD_METRICS_ADDR` is off.
+    public let ops: OpsListener?
 
     public init(services: [any HeraldService], logger: Logger, telemetry: ProcessTelemetry = ProcessTelemetry(),
-                ops: OpsEndpoint? = nil) {
-        self.services = services
+                ops: OpsListener? = nil) {
+        // The listener first: a lifecycle group stops it last, so /metrics answers while the loops drain.
+        self.services = (ops.map { [$0] } ?? []) + services
         self.logger = logger
         self.telemetry = telemetry
         self.ops = ops
@@ -47,19 +48,7 @@ public final class ServiceThreads: Sendable {
             }
         }
         defer { sources.forEach { $0.cancel() } }
-        let failure = FirstFailure()
-        // The ops listener (async) beside the threads; shut down gracefully when they have all returned.
-        let listener = ops.map { ServiceGroup(services: [$0], logger: logger) }
-        if let listener {
-            Task { [logger, stopSignal] in
-                do { try await listener.run() } catch {
-                    logger.error("metrics and health listener failed", metadata: ["error": "\(error)"])
-                    failure.record(error)
-                    stopSignal.stop()
-                }
-            }
-        }
-        defer { if let listener { Task { await listener.triggerGracefulShutdown() } } }
+        let failure = Mutex<(any Error)?>(nil)
         let group = DispatchGroup()
         for service in services {
             group.enter()
@@ -73,7 +62,7 @@ public final class ServiceThreads: Sendable {
                     logger.info("service stopped", metadata: ["service": "\(service.name)"])
                 } catch {
                     logger.error("service failed", metadata: ["service": "\(service.name)", "error": "\(error)"])
-                    failure.record(error)
+                    failure.withLock { if $0 == nil { $0 = error } }
                     stop.stop()
                 }
             }
@@ -82,15 +71,8 @@ public final class ServiceThreads: Sendable {
             thread.start()
         }
         group.wait()
-        if let error = failure.error { throw error }
+        if let error = failure.withLock({ $0 }) { throw error }
     }
-}
-
-/// The first error of several threads.
-final class FirstFailure: Sendable {
-    private let value = Mutex<(any Error)?>(nil)
-    func record(_ error: any Error) { value.withLock { if $0 == nil { $0 = error } } }
-    var error: (any Error)? { value.withLock { $0 } }
 }
 
 // MARK: - swift-service-lifecycle
@@ -137,10 +119,8 @@ extension ServiceThreads {
     /// them down gracefully (in reverse order), the first that fails stops the others, and
     /// `run` rethrows its error. Used by the executables.
     public func runWithLifecycle() async throws {
-        // The listener comes first, so it is shut down last: /metrics answers while the loops drain.
-        let listener = ops.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup)] }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: (listener ?? []) + services.map {
+            services: services.map {
                 ServiceGroupConfiguration.ServiceConfiguration(service: ThreadedService($0), successTerminationBehavior: .gracefullyShutdownGroup,
                                                                failureTerminationBehavior: .gracefullyShutdownGroup)
             },
