@@ -44,18 +44,12 @@ public struct TenantAdmin {
 
     public func list() throws -> [Tenant] {
         try principal.requireOperator()
-        return try context.database().query("""
-            SELECT t.id, t.name, t.active, (SELECT count(*) FROM webhooks w WHERE w.tenant_id = t.id), \(SQLTime.iso("t.created_at"))
-            FROM tenants t ORDER BY t.id
-            """).map(TenantAdmin.tenant)
+        return try context.database().query(TenantAdmin.select + " ORDER BY t.id").map(TenantAdmin.tenant)
     }
 
     public func get(_ id: String) throws -> Tenant {
         try principal.requireOperator()
-        guard let row = try context.database().query("""
-            SELECT t.id, t.name, t.active, (SELECT count(*) FROM webhooks w WHERE w.tenant_id = t.id), \(SQLTime.iso("t.created_at"))
-            FROM tenants t WHERE t.id = $1
-            """, [id]).first else { throw AccessError.notFound("tenant \(Quoted.bare(id))") }
+        guard let row = try context.database().query(TenantAdmin.select + " WHERE t.id = $1", [id]).first else { throw AccessError.notFound("tenant \(Quoted.bare(id))") }
         return TenantAdmin.tenant(row)
     }
 
@@ -81,6 +75,11 @@ public struct TenantAdmin {
                                   rule: "1 to 63 lower-case letters, digits, _ and -, starting with a letter or digit")
         }
     }
+
+    private static let select = """
+        SELECT t.id, t.name, t.active, (SELECT count(*) FROM webhooks w WHERE w.tenant_id = t.id), \(SQLTime.iso("t.created_at"))
+        FROM tenants t
+        """
 
     private static func tenant(_ row: PostgresRow) -> Tenant {
         Tenant(id: row[0].text ?? "", name: row[1].text ?? "", active: row[2].text == "t", webhooks: Int(row[3].text ?? "") ?? 0,
