@@ -21,6 +21,8 @@ setup: services
 	  { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@python3 -c 'import selenium' 2>/dev/null || pip install -q selenium 2>/dev/null || \
 	  echo "[setup] selenium (PyPI) not installed: the console's browser test needs it"
+	@command -v kubernetes-validate >/dev/null || pip install -q kubernetes-validate 2>/dev/null || \
+	  echo "[setup] kubernetes-validate (PyPI) not installed: the deployment check needs it"
 	@python3 -c 'import openapi_spec_validator' 2>/dev/null || pip install -q openapi-spec-validator 2>/dev/null || \
 	  echo "[setup] openapi-spec-validator (PyPI) not installed: the API test that validates schemas/openapi.yaml needs it"
 
@@ -48,6 +50,7 @@ test: setup
 	swift test --skip-build --filter BrokerRestart
 	python3 deploy/check_compose.py --bin "$$(swift build --show-bin-path)"
 	python3 deploy/check_host.py
+	python3 deploy/check_deploy.py
 	python3 deploy/check_console.py --bin "$$(swift build --show-bin-path)"
 	python3 deploy/cluster.py --bin "$$(swift build --show-bin-path)"
 	HERALD_DEVELOPMENT=true python3 deploy/faults.py --quick --bin "$$(swift build --show-bin-path)"
