@@ -3,6 +3,23 @@
 public enum Identifier {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
+    /// A ULID whose time is `unixMilliseconds` and whose "random" part is the first 10 bytes of
+    /// `digest` (a hash of what the id names): the same inputs give the same id. Delivery ids are
+    /// made so, from the event's time and a hash of (tenant, event id, webhook id): a redelivered
+    /// event finds its delivery by id, and the id's time names the day partition it lives in.
+    public static func derived(prefix: String, unixMilliseconds: Int64, digest: [UInt8]) -> String {
+        func word(_ range: Range<Int>) -> UInt64 {
+            range.reduce(0) { $0 << 8 | UInt64($1 < digest.count ? digest[$1] : 0) }
+        }
+        return make(prefix: prefix, unixMilliseconds: UInt64(max(0, unixMilliseconds)), random: (word(0..<5), word(5..<10)))
+    }
+
+    /// The 10 characters of a ULID that say its time: every id made at or after `unixMilliseconds`
+    /// sorts at or after `prefix + timePrefix(…)` (the bounds of the delivery partitions).
+    public static func timePrefix(unixMilliseconds: Int64) -> String {
+        String(make(prefix: "", unixMilliseconds: UInt64(max(0, unixMilliseconds)), random: (0, 0)).prefix(10))
+    }
+
     public static func make(prefix: String, unixMilliseconds: UInt64, random: (UInt64, UInt64)) -> String {
         var out = [UInt8]()
         out.reserveCapacity(prefix.utf8.count + 26)

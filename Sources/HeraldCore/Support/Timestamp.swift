@@ -40,6 +40,39 @@ public enum Timestamp {
         return text.utf8.count == 10 && isRFC3339(candidate) ? candidate : nil
     }
 
+    /// The Unix milliseconds of an RFC 3339 time (`2026-01-22T15:30:00.123+02:00`); nil when it is
+    /// not one. Fractions beyond milliseconds are cut; a leap second counts as :59.999.
+    public static func unixMilliseconds(rfc3339 text: String) -> Int64? {
+        guard isRFC3339(text) else { return nil }
+        let b = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int64 { range.reduce(0) { $0 * 10 + Int64(b[$1] - 48) } }
+        let (year, month, day) = (number(0..<4), number(5..<7), number(8..<10))
+        let seconds = min(number(17..<19), 59)
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        var ms = ((days * 24 + number(11..<13)) * 60 + number(14..<16)) * 60_000 + seconds * 1000
+        var i = 19
+        if b[i] == 46 {
+            var scale: Int64 = 100
+            i += 1
+            while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                ms += Int64(b[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        if b[i] == 43 || b[i] == 45 {
+            let offset = (number(i + 1..<i + 3) * 60 + number(i + 4..<i + 6)) * 60_000
+            ms += b[i] == 43 ? -offset : offset
+        }
+        return ms
+    }
+
     /// Formats Unix time (seconds + milliseconds) as `2026-01-22T15:30:00.123Z` (UTC).
     public static func iso8601(unixMilliseconds ms: Int64, fractional: Bool = true) -> String {
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
