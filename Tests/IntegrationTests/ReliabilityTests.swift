@@ -14,10 +14,11 @@ struct ReliabilityTests {
 
     private func pendingDelivery(_ h: Harness, webhookID: String) throws -> (event: Event, deliveryID: String) {
         let event = try Harness.event(data: Self.order)
-        let id = IDs.make("msg_")
-        _ = try DeliveryStore(connection: h.database).recordRouted(events: [event], deliveries: [NewDelivery(
-            id: id, tenantID: "acme", eventID: event.id, eventType: event.type, webhookID: webhookID, state: .pending,
-            payload: nil, payloadDeferred: false, note: nil)])
+        let id = Herald.Router.deliveryID(for: event, webhookID: webhookID)   // as the router makes it
+        var delivery = NewDelivery(id: id, tenantID: "acme", eventID: event.id, eventType: event.type, webhookID: webhookID,
+                                   state: .pending, payload: nil, payloadDeferred: false, note: nil)
+        delivery.eventOccurredAt = event.occurredAt
+        _ = try DeliveryStore(connection: h.database).recordRouted(events: [event], deliveries: [delivery])
         return (event, id)
     }
 

@@ -370,9 +370,11 @@ public struct WebhookAdmin {
                 webhookID: id, deliveryID: deliveryID, timestamp: Timestamp.nowISO8601(), eventType: type, attempt: 1),
                 limit: context.configuration.maxRenderedBytes), as: UTF8.self)
         }
-        let jobs = try DeliveryStore(connection: context.database()).recordRouted(events: [testEvent], deliveries: [NewDelivery(
+        var delivery = NewDelivery(
             id: deliveryID, tenantID: doc.tenant, eventID: testEvent.id, eventType: type, webhookID: id, state: .pending,
-            payload: payload, payloadDeferred: webhook.template?.dependsOnAttempt ?? false, note: "test send")])
+            payload: payload, payloadDeferred: webhook.template?.dependsOnAttempt ?? false, note: "test send")
+        delivery.eventOccurredAt = testEvent.occurredAt
+        let jobs = try DeliveryStore(connection: context.database()).recordRouted(events: [testEvent], deliveries: [delivery])
         let amqp = try context.amqp()
         try Topology(names: context.configuration.topology).declareDeliveries(on: amqp)
         try JobMessages(names: context.configuration.topology).publishNow(jobs, on: amqp)

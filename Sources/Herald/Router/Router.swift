@@ -1,5 +1,6 @@
 import AMQP
 import HeraldCore
+import HeraldCrypto
 import Logging
 import PostgresClient
 
@@ -118,7 +119,8 @@ public struct Router: HeraldService {
                 events.append(event)
                 // The routing step's span: a child of the trace the event came with, or a new trace.
                 let trace = TraceContext.next(after: Router.trace(of: message.properties), using: &random).traceparent
-                let outcome = routing.route(event, timestamp: timestamp) { _ in IDs.make("msg_") }
+                let occurredAt = Timestamp.unixMilliseconds(rfc3339: event.occurredAt) ?? 0
+                let outcome = routing.route(event, timestamp: timestamp) { Router.deliveryID(event, occurredAt: occurredAt, webhookID: $0.id) }
                 for mismatch in outcome.typeMismatches {
                     stats.typeMismatches += 1
                     logger.debug("filter met a value of another type", metadata: ["webhook_id": "\(mismatch.webhookID)", "path": "\(mismatch.path)", "event_id": "\(event.id)"])
@@ -140,6 +142,7 @@ public struct Router: HeraldService {
                             webhookID: decision.webhookID, state: .failed, payload: nil, payloadDeferred: false,
                             note: "payload_template: \(renderError)"))
                         deliveries[deliveries.count - 1].traceparent = trace
+                        deliveries[deliveries.count - 1].eventOccurredAt = event.occurredAt
                         continue
                     }
                     var delivery = NewDelivery(
@@ -150,6 +153,7 @@ public struct Router: HeraldService {
                         note: state == .cancelled ? "webhook paused; its events are discarded while paused" : nil)
                     delivery.ordered = decision.ordered
                     delivery.traceparent = trace
+                    delivery.eventOccurredAt = event.occurredAt
                     deliveries.append(delivery)
                 }
             }
@@ -182,6 +186,18 @@ public struct Router: HeraldService {
 }
 
 extension Router {
+    /// The same (event, webhook) always gets the same delivery id: a ULID whose time is the event's
+    /// `occurred_at` (naming its day partition) and whose rest is a hash of tenant, event id and
+    /// webhook id. A redelivered event finds its deliveries by id (recording is idempotent).
+    public static func deliveryID(for event: Event, webhookID: String) -> String {
+        deliveryID(event, occurredAt: Timestamp.unixMilliseconds(rfc3339: event.occurredAt) ?? 0, webhookID: webhookID)
+    }
+
+    static func deliveryID(_ event: Event, occurredAt: Int64, webhookID: String) -> String {
+        Identifier.derived(prefix: "msg_", unixMilliseconds: occurredAt,
+                           digest: SHA256.hash(Array("\(event.tenant)\u{0}\(event.id)\u{0}\(webhookID)".utf8)))
+    }
+
     /// The W3C trace context an event was published with (AMQP header `traceparent`), if valid.
     static func trace(of properties: AMQPProperties) -> TraceContext? {
         guard case .string(let value)? = properties.headers[TraceContext.headerName] else { return nil }

@@ -18,6 +18,8 @@ public struct NewDelivery: Sendable {
     public var ordered = false
     /// The routing step's W3C traceparent (the event's trace id).
     public var traceparent: String?
+    /// The event's `occurred_at` (its events partition).
+    public var eventOccurredAt: String?
 
     public init(id: String, tenantID: String, eventID: String, eventType: String, webhookID: String, state: InitialState,
                 payload: String?, payloadDeferred: Bool, note: String?) {
@@ -150,23 +152,25 @@ public struct DeliveryStore {
         eventSQL += " ON CONFLICT DO NOTHING"
         var deliverySQL = """
             INSERT INTO deliveries (id, tenant_id, event_id, event_type, webhook_id, state, payload, payload_deferred,
-                                    last_error, traceparent, next_attempt_at, completed_at, seq) VALUES
+                                    last_error, traceparent, event_occurred_at, next_attempt_at, completed_at, seq) VALUES
             """
         var deliveryParams: [(any PostgresEncodable)?] = []
-        deliveryParams.reserveCapacity(deliveries.count * 10)
+        deliveryParams.reserveCapacity(deliveries.count * 11)
         for (i, d) in deliveries.enumerated() {
-            let b = i * 10
+            let b = i * 11
             deliverySQL += i == 0 ? "" : ","
-            deliverySQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5),$\(b + 6),$\(b + 7),$\(b + 8)::bool,$\(b + 9),$\(b + 10),now(),"
+            deliverySQL += "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5),$\(b + 6),$\(b + 7),$\(b + 8)::bool,$\(b + 9),$\(b + 10),"
+            deliverySQL += "$\(b + 11)::timestamptz,now(),"
             deliverySQL += d.state == .cancelled || d.state == .failed ? "now()," : "NULL,"
             // Rows of one statement take sequence numbers in VALUES order: the events' order.
             deliverySQL += d.ordered ? "nextval('delivery_seq'))" : "NULL)"
-            deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note, d.traceparent]
+            deliveryParams += [d.id, d.tenantID, d.eventID, d.eventType, d.webhookID, d.state.rawValue, d.payload, d.payloadDeferred, d.note, d.traceparent,
+                               d.eventOccurredAt]
         }
         // An existing row is "updated" to itself only when it is still pending, so that RETURNING
         // names it: its job may never have been published.
         deliverySQL += """
-             ON CONFLICT (tenant_id, event_id, webhook_id) DO UPDATE SET state = deliveries.state
+             ON CONFLICT (id) DO UPDATE SET state = deliveries.state
              WHERE deliveries.state = 'pending'
             RETURNING id, webhook_id, attempts + 1, state
             """
@@ -207,7 +211,7 @@ public struct DeliveryStore {
                       SELECT 1 FROM deliveries o WHERE o.webhook_id = d.webhook_id AND o.seq < d.seq
                          AND o.state IN ('pending', 'in_flight', 'retrying', 'paused')))
                 RETURNING d.id, d.attempts, d.webhook_id, d.event_id, d.event_type, d.tenant_id, d.payload, d.payload_deferred,
-                          d.created_at, d.traceparent, old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
+                          d.created_at, d.traceparent, d.event_occurred_at, old.state AS old_state, old.updated_at AS old_updated, j.attempt AS job_attempt
             ), abandoned AS (
                 INSERT INTO delivery_attempts (delivery_id, attempt, webhook_id, started_at, duration_ms, succeeded, error, abandoned)
                 SELECT id, job_attempt, webhook_id, old_updated, 0, false,
@@ -218,7 +222,11 @@ public struct DeliveryStore {
             )
             SELECT c.id, c.attempts, c.webhook_id, c.event_id, c.event_type, c.tenant_id, c.payload, c.payload_deferred,
                    CASE WHEN c.payload IS NULL THEN
-                       (SELECT e.payload FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id) END,
+                       -- With the event's time, one events partition is read (rows from before it: every one).
+                       CASE WHEN c.event_occurred_at IS NOT NULL THEN
+                           (SELECT e.payload FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id
+                                                             AND e.occurred_at = c.event_occurred_at)
+                       ELSE (SELECT e.payload FROM events e WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id LIMIT 1) END END,
                    (extract(epoch FROM c.created_at) * 1000)::int8, c.traceparent
             FROM c
             """, [jobs.map(\.deliveryID), jobs.map(\.attempt), leaseSeconds])
