@@ -37,7 +37,7 @@ struct HeraldCtl: ParsableCommand {
         abstract: "Administer Herald: migrations, webhooks, deliveries, reports.",
         subcommands: [Migrate.self, WebhookCommand.self, DeliveryCommand.self, DeadCommand.self, Recover.self, Stats.self, Export.self,
                       TemplateCommand.self, FilterCommand.self, CatalogCommand.self, TokenCommand.self, AuditCommand.self, TenantCommand.self,
-                      QueuesCommand.self, ConfigCheck.self])
+                      RetentionCommand.self, QueuesCommand.self, ConfigCheck.self])
 }
 
 // MARK: output

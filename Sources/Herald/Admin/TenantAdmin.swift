@@ -19,10 +19,12 @@ public struct TenantAdmin {
         public var active: Bool
         public var webhooks: Int
         public var createdAt: String
+        /// Days of history kept for this tenant; nil = the installation's `HERALD_RETENTION_DAYS`.
+        public var retentionDays: Int?
 
         enum CodingKeys: String, CodingKey {
             case id, name, active, webhooks
-            case createdAt = "created_at"
+            case createdAt = "created_at", retentionDays = "retention_days"
         }
     }
 
@@ -53,6 +55,22 @@ public struct TenantAdmin {
         return TenantAdmin.tenant(row)
     }
 
+    /// The tenant's own retention window (days), or nil for the installation's. A longer window than
+    /// the installation's keeps every tenant's day partitions that long (rows of the others are then
+    /// removed in batches); a shorter one removes this tenant's rows in batches.
+    public func setRetention(_ id: String, days: Int?) throws -> Tenant {
+        try principal.requireOperator()
+        if let days, !(1...3650).contains(days) {
+            throw AdminInputError(field: "retention_days", value: String(days), rule: "must be 1 to 3650 days")
+        }
+        let before = try get(id)
+        try context.database().execute("UPDATE tenants SET retention_days = $2 WHERE id = $1", [id, days])
+        let after = try get(id)
+        try context.audit().record(principal, action: "tenant.retention", tenant: id, targetType: "tenant", targetID: id,
+                                   before: before, after: after)
+        return after
+    }
+
     /// Disabled: the router refuses the tenant's new events (parked in herald.invalid with the
     /// reason); deliveries already recorded go on. `active: true` enables it again.
     public func setActive(_ id: String, _ active: Bool) throws -> Tenant {
@@ -77,12 +95,13 @@ public struct TenantAdmin {
     }
 
     private static let select = """
-        SELECT t.id, t.name, t.active, (SELECT count(*) FROM webhooks w WHERE w.tenant_id = t.id), \(SQLTime.iso("t.created_at"))
+        SELECT t.id, t.name, t.active, (SELECT count(*) FROM webhooks w WHERE w.tenant_id = t.id), \(SQLTime.iso("t.created_at")),
+               t.retention_days
         FROM tenants t
         """
 
     private static func tenant(_ row: PostgresRow) -> Tenant {
         Tenant(id: row[0].text ?? "", name: row[1].text ?? "", active: row[2].text == "t", webhooks: Int(row[3].text ?? "") ?? 0,
-               createdAt: row[4].text ?? "")
+               createdAt: row[4].text ?? "", retentionDays: row[5].text.flatMap { Int($0) })
     }
 }

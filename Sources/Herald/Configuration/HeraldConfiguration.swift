@@ -23,6 +23,10 @@ public struct HeraldConfiguration: Sendable {
     public var metricsAddress: MetricsAddress?
     /// Webhooks whose attempts are also counted with a `webhook_id` label (`HERALD_METRICS_WEBHOOKS`).
     public var metricsWebhooks: Set<String> = []
+    /// Days of history kept (events, deliveries, attempts); a tenant's `retention_days` overrides it.
+    public var retentionDays: Int = 90
+    /// Day partitions created in advance.
+    public var partitionsAheadDays: Int = 7
     /// Said loudly at every start (e.g. running on the development master key).
     public var warnings: [String] = []
 
@@ -81,6 +85,8 @@ public struct HeraldConfiguration: Sendable {
             throw ConfigurationError(variable: "HERALD_METRICS_WEBHOOKS", value: "\(metricsWebhooks.count) ids",
                                      rule: "at most 100 webhooks get their own label (each adds series to every scrape)")
         }
+        retentionDays = try HeraldConfiguration.int(environment, "HERALD_RETENTION_DAYS", default: 90, range: 1...3650)
+        partitionsAheadDays = try HeraldConfiguration.int(environment, "HERALD_PARTITIONS_AHEAD_DAYS", default: 7, range: 1...60)
         instanceName = environment["HERALD_INSTANCE"] ?? "\(component)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 

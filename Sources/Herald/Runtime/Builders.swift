@@ -28,6 +28,7 @@ public enum HeraldProcess {
                                        metrics: telemetry.metrics))
         }
         services.append(Notifier(base: configuration.base, configuration: configuration.notifications, logger: logger))
+        if configuration.housekeeping { services.append(Housekeeper(base: configuration.base, logger: logger)) }
         if configuration.notifications.smtp == nil {
             logger.info("no HERALD_SMTP_URL: webhooks' notify_email addresses get no mail (notify_url still works)")
         }

@@ -19,6 +19,8 @@ public struct WorkerConfiguration: Sendable {
     public var flushInterval: Duration
     /// How long SIGTERM waits for in-flight deliveries before handing them back.
     public var drainTimeout: Duration
+    /// Run the retention housekeeping in this process (`HERALD_HOUSEKEEPING`, default true).
+    public var housekeeping = true
     /// Run the reconciler in this process too.
     public var reconcile: Bool
     public var reconcileInterval: Duration
@@ -46,6 +48,7 @@ public struct WorkerConfiguration: Sendable {
         flushInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_FLUSH_MS", default: 10, range: 1...5000))
         drainTimeout = .seconds(try HeraldConfiguration.int(environment, "HERALD_WORKER_DRAIN_S", default: 30, range: 0...3600))
         reconcile = try HeraldConfiguration.bool(environment, "HERALD_RECONCILE", default: true)
+        housekeeping = try HeraldConfiguration.bool(environment, "HERALD_HOUSEKEEPING", default: true)
         reconcileInterval = .milliseconds(try HeraldConfiguration.int(environment, "HERALD_RECONCILE_INTERVAL_MS", default: 2000, range: 100...3_600_000))
         reconcileGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_GRACE_S", default: 10, range: 0...86_400)
         reconcileBacklogGraceSeconds = try HeraldConfiguration.int(environment, "HERALD_RECONCILE_BACKLOG_GRACE_S", default: 300, range: 0...86_400)

@@ -94,6 +94,7 @@ final class Harness: @unchecked Sendable {
         config.reconcileGraceSeconds = graceSeconds
         config.reconcileInterval = reconcileEvery
         config.drainTimeout = .seconds(5)
+        config.housekeeping = false   // retention is tested on its own (RetentionTests)
         start(HeraldProcess.buildWorker(config, logger: logger))
     }
 
@@ -102,6 +103,7 @@ final class Harness: @unchecked Sendable {
     func startWorker(_ configure: (inout WorkerConfiguration) -> Void) throws -> ServiceThreads {
         var config = try WorkerConfiguration(base: configuration, environment: [:])
         config.drainTimeout = .seconds(5)
+        config.housekeeping = false
         configure(&config)
         return start(HeraldProcess.buildWorker(config, logger: logger))
     }

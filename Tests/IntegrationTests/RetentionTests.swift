@@ -1,0 +1,91 @@
+import Foundation
+import Herald
+import HeraldTestSupport
+import Testing
+
+/// Retention by day partition: a day past the window goes as a whole (its attempts, deliveries and
+/// events), newer days stay, unfinished work is never dropped, and everything reads as before.
+@Suite("Retention", .serialized)
+struct RetentionTests {
+    static let day: Int64 = 86_400_000
+
+    static func event(at ms: Int64) throws -> Event {
+        var event = try Harness.event(data: PipelineTests.order)
+        guard case .object(var object) = try JSONValue(parsing: event.raw) else { throw HarnessError("not an object") }
+        object["occurred_at"] = .string(Timestamp.iso8601(unixMilliseconds: ms))
+        event = try Event(envelope: .object(object))
+        return event
+    }
+
+    @Test("retention drops the days past the window, keeps newer ones and unfinished work; reports still read right")
+    func dropsOldDays() throws {
+        let h = try Harness("retention")
+        let good = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/ok/orders", "events": ["order.created"]}
+            """#)
+        let paused = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Paused", "url": "\#(h.receiver.baseURL)/ok/paused", "events": ["order.created"],
+             "status": "paused", "paused_behavior": "queue"}
+            """#)
+        let store = RetentionStore(connection: h.database)
+        let now = Timestamp.nowUnixMilliseconds()
+        // The days ahead exist before events of those days arrive.
+        let first = try store.run(defaultDays: 90, aheadDays: 7, dryRun: false, now: now)
+        #expect(first.created.contains { $0.hasPrefix("deliveries_p") } && first.dropped.isEmpty)
+        try h.startRouter()
+        try h.startWorker()
+        let old = try (0..<3).map { _ in try Self.event(at: now - 3_600_000) }          // before partitioning: the first partition
+        let newer = try (0..<2).map { _ in try Self.event(at: now + 3 * Self.day) }     // a day ahead
+        try h.publish(old + newer)
+        try h.waitUntil("5 delivered to the active webhook") {
+            try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'succeeded'", [good.id]) == 5
+        }
+        try h.waitUntil("5 waiting for the paused one") {
+            try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'paused'", [paused.id]) == 5
+        }
+        #expect(try h.count("SELECT count(*) FROM deliveries_default") == 0)   // every delivery found its day
+
+        // 92 days on: the first partition and today's are past a 90-day window; the paused webhook's
+        // old deliveries are not finished, so their day stays.
+        let later = now + 92 * Self.day
+        let dry = try store.run(defaultDays: 90, aheadDays: 7, dryRun: true, now: later)
+        #expect(dry.kept.contains { $0.partition == "deliveries_before_partitions" && $0.reason.contains("3 deliveries") })
+        let second = try store.run(defaultDays: 90, aheadDays: 7, dryRun: false, now: later)
+        #expect(second.kept.map(\.partition).contains("deliveries_before_partitions"))
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1", [good.id]) == 5)
+
+        // The paused webhook's old deliveries are cancelled: now the day goes, as a whole, fast.
+        try h.database.execute("UPDATE deliveries SET state = 'cancelled', completed_at = now() WHERE state = 'paused' AND id < $1",
+                               ["msg_" + Identifier.timePrefix(unixMilliseconds: now + 3_600_000)])
+        let started = ContinuousClock.now
+        let third = try store.run(defaultDays: 90, aheadDays: 7, dryRun: false, now: later)
+        let took = ContinuousClock.now - started
+        print("retention: dropped \(third.dropped.count) partitions in \(took)")
+        for table in ["events", "deliveries", "delivery_attempts"] {
+            #expect(third.dropped.contains("\(table)_before_partitions"))
+        }
+        #expect(took < .seconds(5))
+
+        // What is newer than the window stays, and reads as before.
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'succeeded'", [good.id]) == 2)
+        #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1", [good.id]) == 2)
+        #expect(try h.count("SELECT count(*) FROM events") == 2)
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'paused'", [paused.id]) == 2)
+        let report = try h.database.query("SELECT deliveries, succeeded FROM herald_delivery_report(now() - interval '1 day', now() + interval '10 days') WHERE webhook_id = $1",
+                                          [good.id]).first
+        #expect(report?[0].text == "2" && report?[1].text == "2")
+        #expect(try h.count("SELECT count(*) FROM delivery_problems") >= 0)
+        #expect(try h.count("SELECT waiting_deliveries FROM webhook_status WHERE webhook_id = $1", [paused.id]) == 2)
+        let detail = try heraldctl(h, ["delivery", "log", "--webhook", good.id, "--json"])
+        #expect(detail.status == 0, "\(detail.err)")
+        #expect(detail.out.components(separatedBy: "\"id\"").count - 1 == 2)   // the delivery log: the two that stay
+
+        // The pipeline goes on: a redelivered event is still recognised (one delivery per event and webhook).
+        let again = try Self.event(at: now + 3 * Self.day)
+        try h.publish([again, again])
+        try h.waitUntil("the new event delivered once") {
+            try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'succeeded'", [good.id]) == 3
+        }
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE event_id = $1", [again.id]) == 2)
+    }
+}
