@@ -203,7 +203,8 @@ public struct DeliveryStore {
                     updated_at = now(), lease_until = now() + make_interval(secs => j.lease),
                     next_attempt_at = now() + make_interval(secs => j.lease)
                 FROM unnest($1::text[], $2::int[], $3::int[]) AS j(id, attempt, lease), deliveries old
-                WHERE d.id = j.id AND old.id = d.id AND (
+                -- `= ANY($1)` beside the join lets the planner keep only the day partitions of these ids.
+                WHERE d.id = j.id AND old.id = d.id AND d.id = ANY($1::text[]) AND old.id = ANY($1::text[]) AND (
                       (d.state IN ('pending', 'retrying') AND d.attempts = j.attempt - 1)
                    OR (d.state = 'in_flight' AND d.attempts = j.attempt AND d.lease_until < now()))
                   -- Ordered webhooks (seq set): only the oldest unfinished delivery may go.
@@ -314,7 +315,7 @@ public struct DeliveryStore {
                 payload_deferred = CASE WHEN o.drop AND d.payload IS NOT NULL THEN true ELSE d.payload_deferred END
             FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::bool[], $8::bool[])
                  AS o(id, attempt, state, delay, status, error, drop, sent)
-            WHERE d.id = o.id AND d.attempts = o.attempt AND d.state = 'in_flight'
+            WHERE d.id = o.id AND d.id = ANY($1::text[]) AND d.attempts = o.attempt AND d.state = 'in_flight'
             """, [outcomes.map(\.deliveryID), outcomes.map(\.attempt), outcomes.map(\.nextState.rawValue),
                   outcomes.map { $0.nextAttemptInSeconds.map(String.init) }, outcomes.map { $0.statusCode.map(String.init) },
                   outcomes.map(\.error), outcomes.map(\.dropPayload), outcomes.map(\.wasSent)]))
@@ -447,7 +448,7 @@ public struct DeliveryStore {
         try connection.execute("""
             UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => p.seconds)
             FROM unnest($1::text[], $2::int[]) AS p(id, seconds)
-            WHERE d.id = p.id AND d.state IN ('pending', 'retrying')
+            WHERE d.id = p.id AND d.id = ANY($1::text[]) AND d.state IN ('pending', 'retrying')
             """, [deliveryIDs, seconds])
     }
 
