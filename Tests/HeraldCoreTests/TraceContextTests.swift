@@ -56,3 +56,26 @@ struct TraceContextTests {
         #expect(TraceContext(traceparent: a.traceparent) == a)
     }
 }
+
+@Suite("OTLPTraces")
+struct OTLPTracesTests {
+    @Test("spans become an OTLP/HTTP JSON export request: hex ids, nanoseconds as strings, typed attributes, status")
+    func body() throws {
+        let context = try #require(TraceContext(traceparent: TraceContextTests.example))
+        let span = Span(name: "herald.deliver", context: context, parentSpanID: "1111111111111111", kind: .client,
+                        startUnixNanoseconds: 1_000_000_000, endUnixNanoseconds: 1_500_000_000,
+                        attributes: [("herald.attempt", 2), ("event.type", "order.created")], error: "HTTP 503")
+        let json = try JSONValue(parsing: OTLPTraces.body([span], serviceName: "herald-worker", instance: "w1"))
+        let resource = json["resourceSpans"]?[0]
+        #expect(resource?["resource"]?["attributes"]?[0]?["value"]?["stringValue"]?.stringValue == "herald-worker")
+        let encoded = try #require(resource?["scopeSpans"]?[0]?["spans"]?[0])
+        #expect(encoded["traceId"]?.stringValue == context.traceID)
+        #expect(encoded["spanId"]?.stringValue == context.spanID)
+        #expect(encoded["parentSpanId"]?.stringValue == "1111111111111111")
+        #expect(encoded["kind"]?.intValue == 3)
+        #expect(encoded["startTimeUnixNano"]?.stringValue == "1000000000")
+        #expect(encoded["attributes"]?[0]?["value"]?["intValue"]?.stringValue == "2")
+        #expect(encoded["attributes"]?[1]?["value"]?["stringValue"]?.stringValue == "order.created")
+        #expect(encoded["status"]?["code"]?.intValue == 2 && encoded["status"]?["message"]?.stringValue == "HTTP 503")
+    }
+}

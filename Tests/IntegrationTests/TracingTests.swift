@@ -57,4 +57,36 @@ struct TracingTests {
         #expect(traces.contains { $0.traceID == "0af7651916cd43dd8448eb211c80319c" })
         #expect(traces.contains { $0.traceID != "0af7651916cd43dd8448eb211c80319c" })
     }
+
+    @Test("with OTEL_EXPORTER_OTLP_ENDPOINT set, the routing and each attempt are exported as spans of the event's trace")
+    func spansExported() throws {
+        let h = try Harness("otlp")
+        _ = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Orders", "url": "\#(h.receiver.baseURL)/ok/orders", "events": ["order.created"]}
+            """#)
+        var base = h.configuration
+        base.otlp = try OTLPConfiguration.from(["OTEL_EXPORTER_OTLP_ENDPOINT": "\(h.receiver.baseURL)/ok/collector"], component: "test")
+        try h.startRouter(base: base)
+        try h.startWorker { $0.base = base }
+        let sent = try #require(TraceContext(traceparent: "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+        let connection = try AMQPConnection(AMQPConfiguration(url: Harness.amqpURL))
+        defer { connection.close() }
+        try EventPublisher(connection: connection, exchange: h.configuration.topology.eventsExchange)
+            .publish([try Harness.event(data: PipelineTests.order)], trace: sent)
+        func spans() throws -> [JSONValue] {
+            try h.receiver.requests().filter { $0.path == "/ok/collector/v1/traces" }.flatMap { request -> [JSONValue] in
+                let json = try JSONValue(parsing: Array(request.body.utf8))
+                return (json["resourceSpans"]?.arrayValue ?? []).flatMap { ($0["scopeSpans"]?.arrayValue ?? []).flatMap { $0["spans"]?.arrayValue ?? [] } }
+            }
+        }
+        try h.waitUntil("both spans exported", timeout: .seconds(15)) { try spans().count >= 2 }
+        let all = try spans()
+        let route = try #require(all.first { $0["name"]?.stringValue == "herald.route" })
+        let deliver = try #require(all.first { $0["name"]?.stringValue == "herald.deliver" })
+        #expect(route["traceId"]?.stringValue == sent.traceID && deliver["traceId"]?.stringValue == sent.traceID)
+        #expect(route["parentSpanId"]?.stringValue == sent.spanID)
+        #expect(deliver["parentSpanId"]?.stringValue == route["spanId"]?.stringValue)
+        let header = try #require(try h.receiver.requests().first { $0.path == "/ok/orders" }?.headers["traceparent"])
+        #expect(TraceContext(traceparent: header)?.spanID == deliver["spanId"]?.stringValue)
+    }
 }

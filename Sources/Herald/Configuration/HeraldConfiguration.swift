@@ -23,6 +23,8 @@ public struct HeraldConfiguration: Sendable {
     public var metricsAddress: MetricsAddress?
     /// Webhooks whose attempts are also counted with a `webhook_id` label (`HERALD_METRICS_WEBHOOKS`).
     public var metricsWebhooks: Set<String> = []
+    /// Spans exported over OTLP/HTTP (JSON) when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    public var otlp: OTLPConfiguration?
     /// Days of history kept (events, deliveries, attempts); a tenant's `retention_days` overrides it.
     public var retentionDays: Int = 90
     /// Day partitions created in advance.
@@ -85,6 +87,7 @@ public struct HeraldConfiguration: Sendable {
             throw ConfigurationError(variable: "HERALD_METRICS_WEBHOOKS", value: "\(metricsWebhooks.count) ids",
                                      rule: "at most 100 webhooks get their own label (each adds series to every scrape)")
         }
+        otlp = try OTLPConfiguration.from(environment, component: component)
         retentionDays = try HeraldConfiguration.int(environment, "HERALD_RETENTION_DAYS", default: 90, range: 1...3650)
         partitionsAheadDays = try HeraldConfiguration.int(environment, "HERALD_PARTITIONS_AHEAD_DAYS", default: 7, range: 1...60)
         instanceName = environment["HERALD_INSTANCE"] ?? "\(component)-\(ProcessInfo.processInfo.processIdentifier)"

@@ -35,9 +35,14 @@ public final class ServiceHealth: Sendable {
 /// The process's metrics and the health of its loops, shared by the services and the ops listener.
 public final class ProcessTelemetry: Sendable {
     public let metrics: HeraldMetrics
+    /// Where finished spans go, when OTLP export is on.
+    public let spans: SpanExporter?
     private let components = Mutex<[ServiceHealth]>([])
 
-    public init(metrics: HeraldMetrics = HeraldMetrics()) { self.metrics = metrics }
+    public init(metrics: HeraldMetrics = HeraldMetrics(), spans: SpanExporter? = nil) {
+        self.metrics = metrics
+        self.spans = spans
+    }
 
     /// A loop that counts for readiness.
     public func health(_ name: String) -> ServiceHealth {

@@ -14,12 +14,14 @@ public struct Router: HeraldService {
     let logger: Logger
     let metrics: HeraldMetrics
     let health: ServiceHealth
+    let spans: SpanExporter?
 
     public init(configuration: RouterConfiguration, logger: Logger, telemetry: ProcessTelemetry = ProcessTelemetry()) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = telemetry.metrics
         self.health = telemetry.health("router")
+        self.spans = telemetry.spans
     }
 
     public func run(stop: StopSignal) throws {
@@ -81,6 +83,8 @@ public struct Router: HeraldService {
                 bytes += next.body.count
             }
             guard var routing = table else { continue }
+            let batchStart = Timestamp.nowUnixMilliseconds()
+            var routedSpans: [(event: Event, span: TraceContext, parent: String?, deliveries: Int)] = []
             metrics.received(batch.count)
             metrics.routerBatchSize.record(batch.count)
             let timestamp = Timestamp.nowISO8601()
@@ -118,9 +122,12 @@ public struct Router: HeraldService {
                 guard seen.insert(EventKey(tenant: event.tenant, id: event.id)).inserted else { stats.duplicateEvents += 1; continue }
                 events.append(event)
                 // The routing step's span: a child of the trace the event came with, or a new trace.
-                let trace = TraceContext.next(after: Router.trace(of: message.properties), using: &random).traceparent
+                let incoming = Router.trace(of: message.properties)
+                let span = TraceContext.next(after: incoming, using: &random)
+                let trace = span.traceparent
                 let occurredAt = Timestamp.unixMilliseconds(rfc3339: event.occurredAt) ?? 0
                 let outcome = routing.route(event, timestamp: timestamp) { Router.deliveryID(event, occurredAt: occurredAt, webhookID: $0.id) }
+                if spans != nil { routedSpans.append((event, span, incoming?.spanID, outcome.decisions.count)) }
                 for mismatch in outcome.typeMismatches {
                     stats.typeMismatches += 1
                     logger.debug("filter met a value of another type", metadata: ["webhook_id": "\(mismatch.webhookID)", "path": "\(mismatch.path)", "event_id": "\(event.id)"])
@@ -173,6 +180,16 @@ public struct Router: HeraldService {
             }
             if let last = batch.last { try amqp.ack(last.deliveryTag, multiple: true) }
             metrics.routed(events: events.count, deliveries: deliveries.count)
+            if let spans {
+                let end = Timestamp.nowUnixMilliseconds() * 1_000_000
+                for routed in routedSpans {
+                    spans.record(Span(name: "herald.route", context: routed.span, parentSpanID: routed.parent, kind: .consumer,
+                                      startUnixNanoseconds: batchStart * 1_000_000, endUnixNanoseconds: end,
+                                      attributes: [("event.id", .string(routed.event.id)), ("event.type", .string(routed.event.type)),
+                                                   ("herald.tenant", .string(routed.event.tenant)),
+                                                   ("herald.deliveries", .number(JSONNumber(routed.deliveries)))]))
+                }
+            }
             stats.events += events.count
             stats.invalid += invalid.count
             stats.jobs += jobs.count

@@ -13,13 +13,13 @@ public enum HeraldProcess {
     }
 
     public static func buildRouter(_ configuration: RouterConfiguration, logger: Logger) -> ServiceThreads {
-        let telemetry = ProcessTelemetry(metrics: HeraldMetrics(labelledWebhooks: configuration.base.metricsWebhooks))
+        let telemetry = telemetry(configuration.base)
         let services: [any HeraldService] = [Router(configuration: configuration, logger: logger, telemetry: telemetry)]
         return withOps(services, base: configuration.base, telemetry: telemetry, logger: logger)
     }
 
     public static func buildWorker(_ configuration: WorkerConfiguration, logger: Logger) -> ServiceThreads {
-        let telemetry = ProcessTelemetry(metrics: HeraldMetrics(labelledWebhooks: configuration.base.metricsWebhooks))
+        let telemetry = telemetry(configuration.base)
         var services: [any HeraldService] = [Worker(configuration: configuration, logger: logger, telemetry: telemetry)]
         if configuration.reconcile {
             services.append(Reconciler(base: configuration.base, interval: configuration.reconcileInterval,
@@ -37,8 +37,14 @@ public enum HeraldProcess {
 
     /// With `HERALD_METRICS_ADDR` set (the default for router and worker): the ops listener and the
     /// queue-depth sampler join the services.
+    static func telemetry(_ base: HeraldConfiguration) -> ProcessTelemetry {
+        ProcessTelemetry(metrics: HeraldMetrics(labelledWebhooks: base.metricsWebhooks), spans: base.otlp.map(SpanExporter.init))
+    }
+
     static func withOps(_ services: [any HeraldService], base: HeraldConfiguration, telemetry: ProcessTelemetry,
                         logger: Logger) -> ServiceThreads {
+        var services = services
+        if let spans = telemetry.spans { services.append(SpanExportService(exporter: spans, instance: base.instanceName, logger: logger)) }
         guard let address = base.metricsAddress else { return ServiceThreads(services: services, logger: logger, telemetry: telemetry) }
         return ServiceThreads(services: services + [QueueSampler(base: base, metrics: telemetry.metrics, logger: logger)], logger: logger,
                               telemetry: telemetry, ops: OpsListener(address: address, telemetry: telemetry, logger: logger))

@@ -17,6 +17,7 @@ public struct Worker: HeraldService {
     let logger: Logger
     let metrics: HeraldMetrics
     let health: ServiceHealth
+    let spans: SpanExporter?
 
     public init(configuration: WorkerConfiguration, logger: Logger, name: String = "worker",
                 telemetry: ProcessTelemetry = ProcessTelemetry()) {
@@ -25,6 +26,7 @@ public struct Worker: HeraldService {
         self.name = name
         self.metrics = telemetry.metrics
         self.health = telemetry.health(name)
+        self.spans = telemetry.spans
     }
 
     public func run(stop: StopSignal) throws {
@@ -46,7 +48,7 @@ public struct Worker: HeraldService {
         var stats = WorkerStats()
         let session = try WorkerSession(configuration: configuration, logger: logger, stop: stop, watcher: watcher,
                                         webhooks: Dictionary(webhooks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }),
-                                        metrics: metrics, health: health)
+                                        metrics: metrics, health: health, spans: spans)
         defer { health.down() }
         session.run(stats: &stats)
         stats.log(logger, force: true)
@@ -106,6 +108,7 @@ final class WorkerSession {
     let tokens: OAuthTokenCache
     let metrics: HeraldMetrics
     let health: ServiceHealth
+    let spans: SpanExporter?
     var webhooks: [String: Webhook]
     var amqp: AMQPConnection?
     /// Counts AMQP connections: a delivery tag is only valid on the channel that gave it.
@@ -144,9 +147,10 @@ final class WorkerSession {
     var notices: [(webhookID: String, kind: Notice.Kind, reason: String)] = []
 
     init(configuration: WorkerConfiguration, logger: Logger, stop: StopSignal, watcher: WebhookWatcher,
-         webhooks: [String: Webhook], metrics: HeraldMetrics, health: ServiceHealth) throws {
+         webhooks: [String: Webhook], metrics: HeraldMetrics, health: ServiceHealth, spans: SpanExporter?) throws {
         self.metrics = metrics
         self.health = health
+        self.spans = spans
         self.configuration = configuration
         self.logger = logger
         self.stop = stop
@@ -711,6 +715,10 @@ final class WorkerSession {
         let metadata: Logger.Metadata = ["delivery_id": "\(delivery.id)", "webhook_id": "\(webhook.id)", "attempt": "\(delivery.attempt)",
                                          "error": "\(plan.error ?? "")"]
         observe(plan.next, delivery: delivery, webhookID: webhook.id, observation: observation, status: record.statusCode, now: now)
+        if let spans, let trace = record.traceparent.flatMap(TraceContext.init(traceparent:)) {
+            spans.record(AttemptSpan.make(trace, parent: delivery.traceparent, delivery: delivery, webhookID: webhook.id, record: record,
+                                          error: plan.succeeded ? nil : plan.error ?? "failed"))
+        }
         switch plan.next {
         case .done:
             stats.succeeded += 1
