@@ -201,6 +201,7 @@ def main():
     for name, port in NODES:
         start_node(name, port)
     alive = set()
+    procs = []
     try:
         for name, _ in NODES:
             ok = await_node(name)
@@ -226,7 +227,7 @@ def main():
         rport = free_port()
         receiver = subprocess.Popen(["python3", os.path.join(ROOT, "deploy", "receiver.py"), "--port", str(rport)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs = [receiver]
+        procs.append(receiver)
         time.sleep(1)
 
         def webhook(name, path, events, extra=""):
@@ -298,6 +299,9 @@ def main():
                 p.kill()
         psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
     finally:
+        for p in procs:   # whatever happened above, nothing of this run keeps running
+            if p.poll() is None:
+                p.kill()
         stop_all(alive)
     print(f"cluster: {passed} passed, {failed} failed")
     return 1 if failed else 0
