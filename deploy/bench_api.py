@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 
+from checklib import free_port
 import bench   # the pipeline benchmark: its psql helper and environment
 
 ROOT = bench.ROOT
@@ -39,15 +40,6 @@ def log(msg):
 
 def psql(sql, db=DB):
     return bench.psql(sql, db=db)
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def request(url, token, method="GET", body=None, headers=None):

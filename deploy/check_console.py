@@ -15,9 +15,10 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
+
+from checklib import Checks, free_port
 import time
 import urllib.error
 import urllib.request
@@ -25,28 +26,11 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = "herald_console_check"
 SHOTS = os.path.join(ROOT, "docs", "console")
-passed, failed = 0, 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
+check = Checks("console")
 
 
 def log(msg):
     print(f"[console] {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def psql(sql, db="herald"):
@@ -314,8 +298,7 @@ def main():
                 p.kill()
         if not args.keep:
             psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    print(f"console: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

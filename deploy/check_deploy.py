@@ -13,21 +13,14 @@ import re
 import shutil
 import subprocess
 import sys
+
+from checklib import Checks
 import tempfile
 
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-passed, failed = 0, 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
+check = Checks("deploy")
 
 
 sources = ""
@@ -119,5 +112,4 @@ for unit in units:
                         if l.strip() and "is not executable" not in l and "not found" not in l and "Failed to create" not in l]
             check(not problems, f"{name}: systemd-analyze verify: {problems[:3]}")
 
-print(f"deploy: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.summary())

@@ -17,9 +17,10 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
+
+from checklib import Checks, free_port
 import time
 import urllib.request
 
@@ -27,16 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE = "/var/tmp/herald-cluster"
 NODES = [("herald-c1@localhost", 5711), ("herald-c2@localhost", 5712), ("herald-c3@localhost", 5713)]
 DB = "herald_cluster"
-passed, failed = 0, 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
+check = Checks("cluster")
 
 
 def log(msg):
@@ -115,14 +107,6 @@ def await_node(name, timeout=120):
 def beam_pid(name):
     code, out = ctl(name, "eval", "list_to_integer(os:getpid()).")
     return int(out.strip()) if code == 0 and out.strip().isdigit() else None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def psql(sql, db="herald"):
@@ -303,8 +287,7 @@ def main():
             if p.poll() is None:
                 p.kill()
         stop_all(alive)
-    print(f"cluster: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":
