@@ -9,10 +9,11 @@ import Testing
 struct RetentionTests {
     static let day: Int64 = 86_400_000
 
-    static func event(at ms: Int64) throws -> Event {
+    static func event(at ms: Int64, tenant: String? = nil) throws -> Event {
         var event = try Harness.event(data: PipelineTests.order)
         guard case .object(var object) = try JSONValue(parsing: event.raw) else { throw HarnessError("not an object") }
         object["occurred_at"] = .string(Timestamp.iso8601(unixMilliseconds: ms))
+        if let tenant { object["tenant"] = .string(tenant) }
         event = try Event(envelope: .object(object))
         return event
     }
@@ -87,5 +88,46 @@ struct RetentionTests {
             try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'succeeded'", [good.id]) == 3
         }
         #expect(try h.count("SELECT count(*) FROM deliveries WHERE event_id = $1", [again.id]) == 2)
+    }
+
+    @Test("a tenant's shorter window is swept row by row: its finished work goes, unfinished work and other tenants stay")
+    func sweepsShorterTenantWindows() throws {
+        let h = try Harness("retention_tenant")
+        let brief = try h.createWebhook(#"""
+            {"tenant": "brief", "name": "Brief", "url": "\#(h.receiver.baseURL)/ok/brief", "events": ["order.created"]}
+            """#)
+        let waiting = try h.createWebhook(#"""
+            {"tenant": "brief", "name": "Waiting", "url": "\#(h.receiver.baseURL)/ok/waiting", "events": ["order.created"],
+             "status": "paused", "paused_behavior": "queue"}
+            """#)
+        let long = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Long", "url": "\#(h.receiver.baseURL)/ok/long", "events": ["order.created"]}
+            """#)
+        try h.database.execute("UPDATE tenants SET retention_days = 1 WHERE id = 'brief'")
+        let store = RetentionStore(connection: h.database)
+        let now = Timestamp.nowUnixMilliseconds()
+        _ = try store.run(defaultDays: 90, aheadDays: 7, dryRun: false, now: now)
+        try h.startRouter()
+        try h.startWorker()
+        try h.publish(try (0..<3).map { _ in try Self.event(at: now, tenant: "brief") } + (0..<2).map { _ in try Self.event(at: now, tenant: "acme") })
+        try h.waitUntil("delivered and parked") {
+            try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'succeeded'", [brief.id]) == 3
+                && h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'succeeded'", [long.id]) == 2
+                && h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'paused'", [waiting.id]) == 3
+        }
+        // Within a day nothing goes; two days on, the brief tenant's finished deliveries, their
+        // attempts and its events are swept, while the 90-day tenant keeps everything.
+        #expect(try store.run(defaultDays: 90, aheadDays: 7, dryRun: false, now: now + 3_600_000).swept == 0)
+        try h.database.execute("UPDATE deliveries SET created_at = created_at - interval '2 days' WHERE tenant_id IN ('brief', 'acme')")
+        try h.database.execute("UPDATE events SET received_at = received_at - interval '2 days' WHERE tenant_id IN ('brief', 'acme')")
+        let report = try store.run(defaultDays: 90, aheadDays: 7, dryRun: false, now: now)
+        #expect(report.swept == 3 + 3 + 3, "3 deliveries, 3 attempts, 3 events: \(report.swept)")
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1", [brief.id]) == 0)
+        #expect(try h.count("SELECT count(*) FROM delivery_attempts WHERE webhook_id = $1", [brief.id]) == 0)
+        #expect(try h.count("SELECT count(*) FROM events WHERE tenant_id = 'brief'") == 0)
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'paused'", [waiting.id]) == 3)
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1", [long.id]) == 2)
+        #expect(try h.count("SELECT count(*) FROM events WHERE tenant_id = 'acme'") == 2)
+        #expect(try store.run(defaultDays: 90, aheadDays: 7, dryRun: false, now: now).swept == 0)   // nothing twice
     }
 }
