@@ -89,8 +89,17 @@ scaled = next(d for _, d in docs if d["kind"] == "ScaledObject")
 check(scaled["spec"]["scaleTargetRef"]["name"] == "herald-worker", "KEDA scales the worker Deployment")
 trigger = scaled["spec"]["triggers"][0]
 quorum = config["data"].get("HERALD_QUEUE_TYPE") == "quorum"
-check(trigger["type"] == "rabbitmq" and trigger["metadata"]["queueName"] == ("herald.deliver.quorum" if quorum else "herald.deliver"),
-      "KEDA watches the delivery queue of the configured queue type")
+suffix = ".quorum" if quorum else ""
+shards = int(config["data"].get("HERALD_DELIVERY_SHARDS", "0"))
+delivery_queues = [f"herald.deliver.shard.{i}{suffix}" for i in range(shards)] + [f"herald.deliver{suffix}"]
+meta = trigger["metadata"]
+if meta.get("useRegex") == "true":
+    pattern = re.compile(meta["queueName"])
+    check(all(pattern.fullmatch(q) for q in delivery_queues) and not pattern.fullmatch("herald.dead" + suffix)
+          and meta.get("operation") == "sum", f"KEDA sums every delivery queue of the configured type and shards ({len(delivery_queues)})")
+else:
+    check(trigger["type"] == "rabbitmq" and meta["queueName"] == delivery_queues[0] and shards == 0,
+          "KEDA watches the delivery queue of the configured queue type")
 auth = next(d for _, d in docs if d["kind"] == "TriggerAuthentication")
 check(trigger["authenticationRef"]["name"] == auth["metadata"]["name"], "the trigger's authentication exists")
 

@@ -20,8 +20,8 @@ public final class AMQPConnection {
     public let configuration: AMQPConfiguration
 
     /// Connects to the first node of a cluster that answers: `urls` is one AMQP URL or several,
-    /// comma-separated. Successive calls start from the next node, so reconnecting processes
-    /// spread over the nodes and skip the one that just failed.
+    /// comma-separated. The first call starts at a random node; successive calls start from the next
+    /// one, so reconnecting processes spread over the nodes and skip the one that just failed.
     public static func connect(anyOf urls: String, connectionName: String) throws(AMQPError) -> AMQPConnection {
         let list = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !list.isEmpty else { throw AMQPError(code: .invalidURL, message: "no AMQP URL given") }
@@ -40,7 +40,9 @@ public final class AMQPConnection {
         throw AMQPError(code: .connectionFailed, message: list.count == 1 ? (failures.first ?? "") : "no node answered (\(failures.joined(separator: "; ")))")
     }
 
-    private static let nextNode = Atomic<Int>(0)
+    /// Where this process starts in the list: random, so that many processes given the same list
+    /// spread their connections over the nodes instead of all opening them on the first.
+    private static let nextNode = Atomic<Int>(Int.random(in: 0..<1024))
 
     /// host:port of a URL, without credentials, for messages.
     static func hostPart(_ url: String) -> String {

@@ -72,6 +72,37 @@ struct ShardedRoutingTests {
         _ = second
     }
 
+    @Test("4 delivery shards: each webhook's jobs in one shard, spread over the shards, all delivered; a retry comes back through the single queue")
+    func deliveryShards() throws {
+        let h = try Harness("dshards", environment: ["HERALD_DELIVERY_SHARDS": "4"])
+        var hooks: [String] = []
+        for w in 0..<8 {
+            hooks.append(try h.createWebhook(#"{"tenant": "acme", "name": "W\#(w)", "url": "\#(h.receiver.baseURL)/ok/w\#(w)", "events": ["order.created"]}"#).id)
+        }
+        let flaky = try h.createWebhook(#"""
+            {"tenant": "acme", "name": "Flaky", "url": "\#(h.receiver.baseURL)/fail/1/flaky", "events": ["order.created"],
+             "retry": {"max_retries": 3, "backoff": "custom", "intervals_s": [1]}}
+            """#)
+        let names = h.configuration.topology
+        #expect(names.deliverQueues.count == 5)
+        // The router alone first: the jobs wait in the shards, each webhook's in its own.
+        try h.startRouter()
+        try h.publish(try (0..<10).map { _ in try Harness.event(data: ["order": ["id": "S"]]) })
+        try h.waitUntil("90 jobs in the shards") { try (0..<4).map { try h.queueDepth(names.deliverShardQueue($0)) }.reduce(0, +) == 90 }
+        let settled = try (0..<4).map { try h.queueDepth(names.deliverShardQueue($0)) }
+        #expect(settled.filter { $0 > 0 }.count >= 2, "jobs spread over the shards: \(settled)")
+        #expect(settled.allSatisfy { $0 % 10 == 0 }, "each webhook's 10 jobs in one shard: \(settled)")
+        #expect(try h.queueDepth(names.deliverQueue) == 0)
+        #expect(Set((hooks + [flaky.id]).map { names.deliverRoutingKey(webhookID: $0) }).isSubset(of: (0..<4).map { "deliver.\($0)" }))
+        try h.startWorker()
+        try h.waitUntil("every delivery final") {
+            try h.count("SELECT count(*) FROM deliveries WHERE state = 'succeeded'") == 90
+        }
+        #expect(try h.count("SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND attempts = 2", [flaky.id]) == 10)
+        #expect(try h.receiver.requests().count == 100)   // 90 first attempts, 10 retries
+        for shard in 0..<4 { #expect(try h.queueDepth(names.deliverShardQueue(shard)) == 0) }
+    }
+
     @Test("a list of broker URLs: a node that does not answer is skipped, and the pipeline runs on the next")
     func brokerList() throws {
         let down = "amqp://guest:guest@127.0.0.1:1/%2F"

@@ -48,6 +48,7 @@ public struct HeraldConfiguration: Sendable {
                                  eventsExchange: environment["HERALD_EVENTS_EXCHANGE"] ?? "erp.events", queueType: type)
         topology.parkingMaxLength = try HeraldConfiguration.int(environment, "HERALD_PARKING_MAX_LENGTH", default: 100_000, range: 1...100_000_000)
         topology.routerShards = try HeraldConfiguration.int(environment, "HERALD_ROUTER_SHARDS", default: 0, range: 0...256)
+        topology.deliveryShards = try HeraldConfiguration.int(environment, "HERALD_DELIVERY_SHARDS", default: 0, range: 0...256)
         let level = environment["HERALD_LOG_LEVEL"] ?? "info"
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
             throw ConfigurationError(variable: "HERALD_LOG_LEVEL", value: level, rule: "must be one of trace, debug, info, notice, warning, error, critical")

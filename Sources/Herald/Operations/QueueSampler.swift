@@ -27,6 +27,8 @@ public struct QueueSampler: HeraldService {
         return [("herald.router", names.routerQueue), ("herald.deliver", names.deliverQueue), ("herald.dead", names.deadQueue),
                 ("herald.invalid", names.invalidQueue)]
             + DelayBuckets.seconds.map { ("herald.retry.\($0)s", names.retryQueue(delaySeconds: $0)) }
+            + (0..<names.routerShards).map { ("herald.router.shard.\($0)", names.routerShardQueue($0)) }
+            + (0..<names.deliveryShards).map { ("herald.deliver.shard.\($0)", names.deliverShardQueue($0)) }
     }
 
     public func run(stop: StopSignal) throws {

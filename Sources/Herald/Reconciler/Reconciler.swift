@@ -73,7 +73,8 @@ public struct Reconciler: HeraldService {
 
     /// One pass: republishes everything due, in batches; returns how many.
     public func pass(amqp: AMQPConnection, store: DeliveryStore) throws -> Int {
-        let ready = try amqp.messageCount(queue: base.topology.deliverQueue)
+        var ready: UInt32 = 0
+        for queue in base.topology.deliverQueues { ready += try amqp.messageCount(queue: queue) }
         let grace = ready > 0 ? backlogGraceSeconds : graceSeconds
         let messages = JobMessages(names: base.topology)
         var total = 0

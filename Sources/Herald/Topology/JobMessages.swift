@@ -34,7 +34,8 @@ public struct JobMessages: Sendable {
         if let deferred { extra[JobMessages.deferredHeader] = .string(deferred) }
         if let waitingSince { extra[JobMessages.waitingSinceHeader] = .int(waitingSince) }
         return AMQPMessage(exchange: delaySeconds > 0 ? names.retryExchange : names.deliveriesExchange,
-                           routingKey: delaySeconds > 0 ? names.retryRoutingKey(delaySeconds: delaySeconds) : names.deliverRoutingKey,
+                           routingKey: delaySeconds > 0 ? names.retryRoutingKey(delaySeconds: delaySeconds)
+                                                         : names.deliverRoutingKey(webhookID: ticket.webhookID),
                            body: DeliveryJob(deliveryID: ticket.deliveryID, attempt: ticket.attempt).encoded(),
                            properties: properties(ticket, extra: extra), mandatory: true)
     }

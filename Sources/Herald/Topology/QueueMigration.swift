@@ -31,6 +31,7 @@ public struct QueueMigration {
         let from = Topology(names: source), to = Topology(names: target)
         try from.declareAll(on: connection)
         var pairs = (0..<source.routerShards).map { (source.routerShardQueue($0), target.routerShardQueue($0)) }
+        pairs += (0..<source.deliveryShards).map { (source.deliverShardQueue($0), target.deliverShardQueue($0)) }
         pairs += [(source.routerQueue, target.routerQueue), (source.deliverQueue, target.deliverQueue),
                      (source.deadQueue, target.deadQueue), (source.invalidQueue, target.invalidQueue)]
         for delay in DelayBuckets.seconds { pairs.append((source.retryQueue(delaySeconds: delay), target.retryQueue(delaySeconds: delay))) }
@@ -53,6 +54,9 @@ public struct QueueMigration {
             try connection.unbindQueue(source.routerShardQueue(shard), exchange: source.routerHashExchange, routingKey: "1")
         }
         try connection.unbindQueue(source.deliverQueue, exchange: source.deliveriesExchange, routingKey: source.deliverRoutingKey)
+        for shard in 0..<source.deliveryShards {
+            try connection.unbindQueue(source.deliverShardQueue(shard), exchange: source.deliveriesExchange, routingKey: source.deliverShardRoutingKey(shard))
+        }
         for delay in DelayBuckets.seconds {
             try connection.unbindQueue(source.retryQueue(delaySeconds: delay), exchange: source.retryExchange,
                                        routingKey: source.retryRoutingKey(delaySeconds: delay))

@@ -6,6 +6,7 @@ import AMQP
 /// ```
 /// erp.events (topic) ─#─▶ herald.router
 /// herald.deliveries (direct) ─deliver─▶ herald.deliver
+///                            ─deliver.<i>─▶ herald.deliver.shard.<i>   (HERALD_DELIVERY_SHARDS)
 /// herald.retry (direct) ─<N>s─▶ herald.retry.<N>s (TTL N s, dead-letter ─▶ herald.deliveries/deliver)
 /// herald.dead, herald.invalid: parking lots, published to through the default exchange
 /// ```
@@ -38,6 +39,11 @@ public struct Topology: Sendable {
         try connection.declareExchange(names.deliveriesExchange, type: "direct")
         try connection.declareQueue(names.deliverQueue, arguments: queueArguments([:]))
         try connection.bindQueue(names.deliverQueue, exchange: names.deliveriesExchange, routingKey: names.deliverRoutingKey)
+        for shard in 0..<names.deliveryShards {
+            let queue = names.deliverShardQueue(shard)
+            try connection.declareQueue(queue, arguments: queueArguments([:]))
+            try connection.bindQueue(queue, exchange: names.deliveriesExchange, routingKey: names.deliverShardRoutingKey(shard))
+        }
         try connection.declareExchange(names.retryExchange, type: "direct")
         try declareParking(names.deadQueue, on: connection)
         try declareParking(names.invalidQueue, on: connection)

@@ -27,6 +27,22 @@ public struct TopologyNames: Sendable, Equatable {
     /// The queues routers consume: the shards, and the single queue (drained of what it held
     /// before sharding was turned on), or the single queue alone.
     public var routerQueues: [String] { routerShards == 0 ? [routerQueue] : (0..<routerShards).map(routerShardQueue) + [routerQueue] }
+    /// Delivery shards: 0 = one delivery queue (`herald.deliver`); M = first attempts spread over M
+    /// queues (`herald.deliver.shard.0` …) by a hash of the webhook id, so that no single queue (one
+    /// Erlang process, one node) carries every job. Retries and redrives come back through the
+    /// single queue; workers consume all of them.
+    public var deliveryShards: Int = 0
+    public func deliverShardQueue(_ shard: Int) -> String { "\(prefix)herald.deliver.shard.\(shard)\(queueType == .quorum ? ".quorum" : "")" }
+    public func deliverShardRoutingKey(_ shard: Int) -> String { "\(deliverRoutingKey).\(shard)" }
+    /// The queues workers consume: the shards and the single queue, or the single queue alone.
+    public var deliverQueues: [String] { (0..<deliveryShards).map(deliverShardQueue) + [deliverQueue] }
+    /// Where a job for this webhook goes now: its shard (a stable FNV-1a hash of the id), or the single queue.
+    public func deliverRoutingKey(webhookID: String) -> String {
+        guard deliveryShards > 0 else { return deliverRoutingKey }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in webhookID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return deliverShardRoutingKey(Int(hash % UInt64(deliveryShards)))
+    }
     /// The prefix every name was made with.
     public private(set) var prefix: String
 
@@ -52,6 +68,7 @@ public struct TopologyNames: Sendable, Equatable {
         var names = TopologyNames(prefix: prefix, eventsExchange: String(eventsExchange.dropFirst(prefix.count)), queueType: queueType)
         names.parkingMaxLength = parkingMaxLength
         names.routerShards = routerShards
+        names.deliveryShards = deliveryShards
         return names
     }
 

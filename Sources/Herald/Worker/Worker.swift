@@ -169,7 +169,10 @@ final class WorkerSession {
         database?.close()
     }
 
-    var consumerTag: String { "\(configuration.base.instanceName)-deliver" }
+    /// One consumer per delivery queue (the shards and the single queue).
+    var consumerTags: [String] {
+        topology.names.deliverQueues.indices.map { "\(configuration.base.instanceName)-deliver\($0 == 0 ? "" : "-\($0)")" }
+    }
 
     func run(stats: inout WorkerStats) {
         var drainDeadline: ContinuousClock.Instant?
@@ -177,7 +180,9 @@ final class WorkerSession {
             if stop.isStopped && drainDeadline == nil {
                 drainDeadline = .now + configuration.drainTimeout
                 consuming = false
-                if let amqp { do { try amqp.cancel(consumerTag: consumerTag) } catch { amqpLost(error) } }
+                if let amqp {
+                    do { for tag in consumerTags { try amqp.cancel(consumerTag: tag) } } catch { amqpLost(error) }
+                }
                 releaseHeld(requeue: true)
                 handBackBatches()
                 logger.info("stopping: finishing in-flight deliveries", metadata: ["in_flight": "\(inFlight.count)"])
@@ -225,12 +230,14 @@ final class WorkerSession {
                 try topology.declareDeliveries(on: connection)
                 try connection.enableConfirms()
                 try connection.setPrefetch(UInt16(min(configuration.concurrency + configuration.flushBatch, 65_535)))
-                if consuming { try connection.consume(queue: topology.names.deliverQueue, consumerTag: consumerTag) }
+                if consuming {
+                    for (queue, tag) in zip(topology.names.deliverQueues, consumerTags) { try connection.consume(queue: queue, consumerTag: tag) }
+                }
                 amqp = connection
                 generation += 1
                 declaredDelays = []
                 amqpRetry.succeeded()
-                logger.info("delivering", metadata: ["queue": "\(topology.names.deliverQueue)", "concurrency": "\(configuration.concurrency)"])
+                logger.info("delivering", metadata: ["queues": "\(topology.names.deliverQueues.joined(separator: ", "))", "concurrency": "\(configuration.concurrency)"])
             } catch {
                 amqpRetry.failed()
                 logger.warning("RabbitMQ not reachable; in-flight deliveries continue", metadata: ["error": "\(error)", "retry_in": "\(amqpRetry.delay)"])

@@ -153,7 +153,7 @@ final class Harness: @unchecked Sendable {
         if let amqp = try? AMQPConnection(AMQPConfiguration(url: Harness.amqpURL)) {
             for type in TopologyNames.QueueType.allCases {
                 let names = configuration.topology.with(queueType: type)
-                for queue in names.routerQueues + [names.deliverQueue, names.deadQueue, names.invalidQueue] { try? amqp.deleteQueue(queue) }
+                for queue in names.routerQueues + names.deliverQueues + [names.deadQueue, names.invalidQueue] { try? amqp.deleteQueue(queue) }
                 for delay in DelayBuckets.seconds { try? amqp.deleteQueue(names.retryQueue(delaySeconds: delay)) }
             }
             if configuration.topology.routerShards > 0 { try? amqp.deleteExchange(configuration.topology.routerHashExchange) }
