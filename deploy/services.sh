@@ -204,8 +204,8 @@ case "$cmd" in
   pg-start) pg_up ;;
   queue-depth) # messages in queue $2
     rmq_ctl -q list_queues name messages 2>/dev/null | awk -v q="${2:?queue}" '$1 == q {print $2; found=1} END {if (!found) print 0}' ;;
-  consumers) # every consumer: queue and whether it is the active one (single active consumer)
-    rmq_ctl -q list_consumers queue_name active 2>/dev/null ;;
+  consumers) # every consumer: queue, whether it is the active one (single active consumer), its tag
+    rmq_ctl -q list_consumers queue_name active consumer_tag 2>/dev/null ;;
   pg-admin-sql) # run SQL as the PostgreSQL superuser over the local socket (tests that switch server settings)
     find_pg_bin
     as_user postgres "$PG_BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt -c "${2:?sql}" ;;

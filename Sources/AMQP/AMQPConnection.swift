@@ -3,13 +3,17 @@ internal import CRabbitMQ
 import Synchronization
 import Foundation
 
-/// One AMQP 0-9-1 connection (one channel) over librabbitmq. Blocking and not thread-safe: it
+/// One AMQP 0-9-1 connection over librabbitmq: channel 1 for everything, plus consuming channels a
+/// caller opens for queues it wants to hand back on its own (`openChannel`). Blocking and not thread-safe: it
 /// lives on one thread. Frames are read and dispatched here — deliveries into a FIFO, publisher
 /// confirms into a tracker, returns into a list — so consuming and confirmed publishing share one
 /// connection without losing each other's frames.
 public final class AMQPConnection {
     private var state: amqp_connection_state_t?
     private let channel: amqp_channel_t = 1
+    /// Channel 1 and the consuming channels opened since; a delivery on any other (one closed a
+    /// moment ago, its messages already back in their queue) is read and dropped.
+    private var openChannels: Set<amqp_channel_t> = [1]
     private var broken: AMQPError?
     private var confirms = false
     private var nextSequence: UInt64 = 1
@@ -163,14 +167,19 @@ public final class AMQPConnection {
 
     /// Messages ready in an existing queue (a passive declare: its arguments are not compared).
     public func messageCount(queue name: String) throws(AMQPError) -> UInt32 {
+        try counts(queue: name).messages
+    }
+
+    /// Messages ready in an existing queue and its consumers (a passive declare).
+    public func counts(queue name: String) throws(AMQPError) -> (messages: UInt32, consumers: UInt32) {
         let state = try live()
-        var count: UInt32 = 0
+        var counts: (UInt32, UInt32) = (0, 0)
         let reply = name.withAMQPBytes { n in
-            if let ok = amqp_queue_declare(state, channel, n, 1, 0, 0, 0, amqp_empty_table) { count = ok.pointee.message_count }
+            if let ok = amqp_queue_declare(state, channel, n, 1, 0, 0, 0, amqp_empty_table) { counts = (ok.pointee.message_count, ok.pointee.consumer_count) }
             return amqp_get_rpc_reply(state)
         }
         try check(reply, "queue.declare (passive) \(name)")
-        return count
+        return counts
     }
 
     public func bindQueue(_ queue: String, exchange: String, routingKey: String, arguments: AMQPTable = [:]) throws(AMQPError) {
@@ -249,10 +258,33 @@ public final class AMQPConnection {
         return count
     }
 
-    public func setPrefetch(_ count: UInt16) throws(AMQPError) {
+    public func setPrefetch(_ count: UInt16, channel: UInt16 = 1) throws(AMQPError) {
         let state = try live()
         _ = amqp_basic_qos(state, channel, 0, count, 0)
         try check(amqp_get_rpc_reply(state), "basic.qos")
+    }
+
+    /// Opens a consuming channel (id 2…2047) with its own prefetch. Its consumers and acks name it.
+    public func openChannel(_ id: UInt16, prefetch: UInt16) throws(AMQPError) {
+        let state = try live()
+        guard id > 1 else { throw AMQPError(code: .protocolError, message: "channel \(id): 1 is the connection's own") }
+        amqp_channel_open(state, id)
+        try check(amqp_get_rpc_reply(state), "channel.open \(id)")
+        openChannels.insert(id)
+        try setPrefetch(prefetch, channel: id)
+    }
+
+    /// Closes a consuming channel: the broker puts every message it holds unacknowledged back in
+    /// its queue and removes its consumers in one step (a single-active-consumer queue then turns
+    /// to its next consumer, with the order kept). Deliveries of it still on the way are dropped.
+    public func closeChannel(_ id: UInt16) throws(AMQPError) {
+        let state = try live()
+        guard id > 1, openChannels.remove(id) != nil else { return }
+        let reply = amqp_channel_close(state, id, Int32(AMQP_REPLY_SUCCESS))
+        try check(reply, "channel.close \(id)")
+        buffered = buffered[bufferedHead...].filter { $0.channel != id }
+        bufferedHead = 0
+        try poll(timeout: .zero)   // what arrived for it meanwhile is read and dropped now
     }
 
     // MARK: publishing
@@ -333,7 +365,7 @@ public final class AMQPConnection {
     // MARK: consuming
 
     @discardableResult
-    public func consume(queue: String, consumerTag: String = "", exclusive: Bool = false) throws(AMQPError) -> String {
+    public func consume(queue: String, consumerTag: String = "", exclusive: Bool = false, channel: UInt16 = 1) throws(AMQPError) -> String {
         let state = try live()
         var tag = consumerTag
         let reply = queue.withAMQPBytes { q in
@@ -395,13 +427,13 @@ public final class AMQPConnection {
         return result
     }
 
-    public func ack(_ deliveryTag: UInt64, multiple: Bool = false) throws(AMQPError) {
+    public func ack(_ deliveryTag: UInt64, multiple: Bool = false, channel: UInt16 = 1) throws(AMQPError) {
         let state = try live()
         let status = amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0)
         guard status == AMQP_STATUS_OK.rawValue else { throw fail(AMQPError(code: .socketError, message: "ack failed: \(String(cString: amqp_error_string2(status)))")) }
     }
 
-    public func nack(_ deliveryTag: UInt64, multiple: Bool = false, requeue: Bool = true) throws(AMQPError) {
+    public func nack(_ deliveryTag: UInt64, multiple: Bool = false, requeue: Bool = true, channel: UInt16 = 1) throws(AMQPError) {
         let state = try live()
         let status = amqp_basic_nack(state, channel, deliveryTag, multiple ? 1 : 0, requeue ? 1 : 0)
         guard status == AMQP_STATUS_OK.rawValue else { throw fail(AMQPError(code: .socketError, message: "nack failed: \(String(cString: amqp_error_string2(status)))")) }
@@ -451,9 +483,10 @@ public final class AMQPConnection {
         case AMQP_BASIC_DELIVER_METHOD:
             guard let deliver = method.decoded?.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee else { return true }
             let (body, properties) = try readContent(frame.channel)
+            guard openChannels.contains(frame.channel) else { return true }
             buffered.append(AMQPDelivery(deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
                                          exchange: deliver.exchange.string, routingKey: deliver.routing_key.string,
-                                         body: body, properties: properties))
+                                         body: body, properties: properties, channel: frame.channel))
         case AMQP_BASIC_ACK_METHOD:
             if let ack = method.decoded?.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee {
                 tracker.ack(ack.delivery_tag, multiple: ack.multiple != 0)

@@ -228,6 +228,8 @@ public struct AMQPDelivery: Sendable {
     public var routingKey: String
     public var body: [UInt8]
     public var properties: AMQPProperties
+    /// The channel it came on: its ack goes there.
+    public var channel: UInt16 = 1
 }
 
 public struct AMQPReturn: Sendable {

@@ -42,11 +42,14 @@ public struct Router: HeraldService {
                 try topology.declareAll(on: amqp)
                 try amqp.enableConfirms()
                 try amqp.setPrefetch(UInt16(min(configuration.prefetch, 65_535)))
-                for queue in topology.names.routerQueues { try amqp.consume(queue: queue) }
+                var shards = ShardConsumers(names: topology.names, instance: configuration.base.instanceName, prefetch: configuration.prefetch, interval: configuration.rebalanceInterval)
+                try shards.subscribeAll(amqp)
+                try amqp.consume(queue: topology.names.routerQueue)
                 logger.info("routing events", metadata: ["queues": "\(topology.names.routerQueues.joined(separator: ", "))"])
                 health.update(broker: true, database: true, consuming: true)
                 backoff = .milliseconds(200)
-                try loop(amqp: amqp, store: DeliveryStore(connection: database), watcher: watcher, table: &table, stats: &stats, stop: stop)
+                try loop(amqp: amqp, store: DeliveryStore(connection: database), watcher: watcher, table: &table, shards: &shards,
+                         stats: &stats, stop: stop)
                 amqp.close()
                 database.close()
             } catch {
@@ -62,7 +65,7 @@ public struct Router: HeraldService {
     }
 
     private func loop(amqp: AMQPConnection, store: DeliveryStore, watcher: WebhookWatcher, table: inout RoutingTable?,
-                      stats: inout RouterStats, stop: StopSignal) throws {
+                      shards: inout ShardConsumers, stats: inout RouterStats, stop: StopSignal) throws {
         let names = configuration.base.topology
         var random = SystemRandomNumberGenerator()
         var lastForcedReload = ContinuousClock.now - .seconds(10)
@@ -71,6 +74,9 @@ public struct Router: HeraldService {
                 table = RoutingTable(webhooks: fresh.webhooks, tenants: fresh.tenants, maxRenderedBytes: configuration.base.maxRenderedBytes)
                 logger.info("webhooks reloaded", metadata: ["webhooks": "\(fresh.webhooks.count)"])
             }
+            // Between batches nothing is unacknowledged: the moment to hand extra shards over.
+            let handed = try shards.rebalance(amqp)
+            if !handed.isEmpty { logger.info("router shards handed over to another router", metadata: ["shards": "\(handed)"]) }
             var batch = try amqp.deliveries(max: 1, timeout: .milliseconds(100))
             if batch.isEmpty { stats.log(logger); continue }
             // Fill the batch up to its count and byte limits, waiting at most batchWait for more.
@@ -178,7 +184,13 @@ public struct Router: HeraldService {
                                  metadata: ["exchange": "\(r.exchange)", "routing_key": "\(r.routingKey)", "reply": "\(r.replyText)"])
                 }
             }
-            if let last = batch.last { try amqp.ack(last.deliveryTag, multiple: true) }
+            // One `multiple` ack per channel (each shard has its own; tags rise within a channel).
+            var lastTag: [UInt16: UInt64] = [:]
+            for message in batch {
+                lastTag[message.channel] = message.deliveryTag
+                shards.received(message)
+            }
+            for (channel, tag) in lastTag { try amqp.ack(tag, multiple: true, channel: channel) }
             metrics.routed(events: events.count, deliveries: deliveries.count)
             if let spans {
                 let end = Timestamp.nowUnixMilliseconds() * 1_000_000

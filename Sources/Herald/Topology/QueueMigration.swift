@@ -51,7 +51,7 @@ public struct QueueMigration {
         // From here on new messages reach only the target queues.
         try connection.unbindQueue(source.routerQueue, exchange: source.eventsExchange, routingKey: "#")
         for shard in 0..<source.routerShards {
-            try connection.unbindQueue(source.routerShardQueue(shard), exchange: source.routerHashExchange, routingKey: "1")
+            try connection.unbindQueue(source.routerShardQueue(shard), exchange: source.routerHashExchange, routingKey: TopologyNames.shardWeight)
         }
         try connection.unbindQueue(source.deliverQueue, exchange: source.deliveriesExchange, routingKey: source.deliverRoutingKey)
         for shard in 0..<source.deliveryShards {

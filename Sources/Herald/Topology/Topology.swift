@@ -28,7 +28,10 @@ public struct Topology: Sendable {
             for shard in 0..<names.routerShards {
                 let queue = names.routerShardQueue(shard)
                 try connection.declareQueue(queue, arguments: queueArguments(["x-single-active-consumer": .bool(true)]))
-                try connection.bindQueue(queue, exchange: names.routerHashExchange, routingKey: "1")
+                // 20 points on the hash ring each (the binding's key is its weight): with one point
+                // per queue the arcs, and so the tenants per shard, are very uneven.
+                try connection.unbindQueue(queue, exchange: names.routerHashExchange, routingKey: "1")
+                try connection.bindQueue(queue, exchange: names.routerHashExchange, routingKey: TopologyNames.shardWeight)
             }
             try connection.unbindQueue(names.routerQueue, exchange: names.eventsExchange, routingKey: "#")
         }

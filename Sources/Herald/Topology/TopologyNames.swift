@@ -23,6 +23,8 @@ public struct TopologyNames: Sendable, Equatable {
     public var routerShards: Int = 0
     /// The consistent-hash exchange in front of the shards (hash of the `tenant` header).
     public var routerHashExchange: String { prefix + "herald.router.hash" }
+    /// A shard queue's points on the consistent-hash ring (its binding key).
+    public static let shardWeight = "20"
     public func routerShardQueue(_ shard: Int) -> String { "\(prefix)herald.router.shard.\(shard)\(queueType == .quorum ? ".quorum" : "")" }
     /// The queues routers consume: the shards, and the single queue (drained of what it held
     /// before sharding was turned on), or the single queue alone.
