@@ -6,7 +6,7 @@ BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 export HERALD_DATABASE_URL ?= postgres://herald:herald@127.0.0.1:5432/herald
 export HERALD_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
 
-.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench bench-api bench-retention cluster faults clean-state
+.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench bench-api bench-retention bench-scale cluster faults clean-state
 
 all: build
 
@@ -68,10 +68,16 @@ bench: setup build-release
 	@CONFIG=release deploy/bench.sh $(if $(QUICK),--quick,)
 	@python3 deploy/bench_api.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
 	@python3 deploy/bench_retention.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
+	@python3 deploy/bench_scale.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
 
 ## Retention alone: 50 million attempts in day partitions, days dropped, queries timed before and after.
 bench-retention: setup build-release
 	@python3 deploy/bench_retention.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
+
+## Scale-out: 1, 2 and 4 routers + workers on 1 and 3 RabbitMQ nodes (deploy/cluster.py's, ports
+## 5711–5713), classic and quorum queues, 8 router and 8 delivery shards (docs/PERFORMANCE.md).
+bench-scale: setup build-release
+	@python3 deploy/bench_scale.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
 
 ## A 3-node RabbitMQ cluster with quorum queues, sharded routers, the leader of the delivery queue
 ## killed mid-stream (20,000 events at 1,000/s; the short form runs in make test).

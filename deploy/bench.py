@@ -82,13 +82,18 @@ def group_cpu(pids):
 
 
 class Herald:
-    def __init__(self, bindir):
+    """Herald's processes of a run. `env` (default: this benchmark's ENV) is every process's and
+    heraldctl's environment; the logs go to `state` (default: STATE)."""
+
+    def __init__(self, bindir, env=None, state=None):
         self.bin = bindir
         self.procs = {}
+        self.env = env or ENV
+        self.state = state or STATE
 
     def start(self, name, exe, extra_env=None, args=()):
-        env = dict(ENV, **(extra_env or {}))
-        logf = open(os.path.join(STATE, f"{name}.log"), "w")
+        env = dict(self.env, **(extra_env or {}))
+        logf = open(os.path.join(self.state, f"{name}.log"), "w")
         self.procs[name] = subprocess.Popen([os.path.join(self.bin, exe), *args], env=env, stdout=logf, stderr=logf)
 
     def stop(self, name=None):
@@ -106,14 +111,14 @@ class Herald:
         return self.procs[name].pid
 
     def ctl(self, *args):
-        out = subprocess.run([os.path.join(self.bin, "heraldctl"), *args], env=ENV, capture_output=True, text=True)
+        out = subprocess.run([os.path.join(self.bin, "heraldctl"), *args], env=self.env, capture_output=True, text=True)
         if out.returncode != 0:
             raise RuntimeError(f"heraldctl {' '.join(args)}: {out.stderr.strip()}")
         return out.stdout
 
     def produce(self, *args):
         start = time.time()
-        out = subprocess.run([os.path.join(self.bin, "herald-producer"), "generate", "--quiet", *args], env=ENV,
+        out = subprocess.run([os.path.join(self.bin, "herald-producer"), "generate", "--quiet", *args], env=self.env,
                              capture_output=True, text=True)
         if out.returncode != 0:
             raise RuntimeError(f"producer: {out.stderr.strip()}")
@@ -176,10 +181,10 @@ def webhooks(h, count, path, events="order.*", rate_limit=None):
         h.ctl("webhook", "create", "--json", "--file", f)
 
 
-def wait_done(expected, timeout, what="deliveries"):
+def wait_done(expected, timeout, what="deliveries", db=DB):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        done = int(psql("SELECT count(*) FROM deliveries WHERE state IN ('succeeded','failed','cancelled')") or 0)
+        done = int(psql("SELECT count(*) FROM deliveries WHERE state IN ('succeeded','failed','cancelled')", db=db) or 0)
         if done >= expected:
             return True
         time.sleep(0.5)

@@ -104,6 +104,21 @@ def await_node(name, timeout=120):
     return False
 
 
+def join(name):
+    """Joins node `name` to the first node's cluster; returns rabbitmqctl's exit code and output."""
+    ctl(name, "stop_app")
+    code, out = ctl(name, "join_cluster", NODES[0][0])
+    ctl(name, "start_app")
+    return code, out
+
+
+def clear_leftovers():
+    """Stops the nodes of an interrupted run and removes their data."""
+    for name, _ in NODES:
+        ctl(name, "stop", timeout=30)
+    shutil.rmtree(BASE, ignore_errors=True)
+
+
 def beam_pid(name):
     code, out = ctl(name, "eval", "list_to_integer(os:getpid()).")
     return int(out.strip()) if code == 0 and out.strip().isdigit() else None
@@ -177,9 +192,7 @@ def main():
     ap.add_argument("--full", action="store_true")
     args = ap.parse_args()
     count, rate = (20000, 1000) if args.full else (3000, 500)
-    for name, port in NODES:   # leftovers of an interrupted run
-        ctl(name, "stop", timeout=30)
-    shutil.rmtree(BASE, ignore_errors=True)
+    clear_leftovers()
     log("starting 3 RabbitMQ nodes")
     make_certificates(os.path.join(BASE, "certs"))
     for name, port in NODES:
@@ -193,10 +206,8 @@ def main():
             if ok:
                 alive.add(name)
         for name, _ in NODES[1:]:
-            ctl(name, "stop_app")
-            code, out = ctl(name, "join_cluster", NODES[0][0])
+            code, out = join(name)
             check(code == 0, f"{name} joined the cluster {out.strip()}")
-            ctl(name, "start_app")
         code, out = ctl(NODES[0][0], "cluster_status", "--formatter", "json")
         running = json.loads(out).get("running_nodes", []) if code == 0 else []
         check(len(running) == 3, f"3 running nodes: {running}")
