@@ -316,14 +316,7 @@ def main():
         time.sleep(3)
         check(bool(receiver_stats()), "the receiver answers on hx-recv")
 
-        log(f"publishing {count} events at {rate}/s from hx-app2")
-        producer = subprocess.Popen(in_ns("app2", [f"{bindir}/herald-producer", "generate", "--count", str(count), "--rate", str(rate),
-                                                   "--types", "order.created", "--seed", "2026"]),
-                                    env=env, stdout=open(f"{BASE}/logs/producer.log", "w"), stderr=subprocess.STDOUT)
-        t_start = time.time()
-        time.sleep(3)
-
-        # (a) The RabbitMQ host leading the delivery queue loses its link.
+        # (a) The RabbitMQ host leading the delivery queue (declared by the workers) will lose its link.
         code, out = ctl(RMQ[0], "list_queues", "name", "leader", "--formatter", "json")
         try:
             leaders = {q["name"]: q.get("leader") for q in json.loads(out)} if code == 0 else {}
@@ -333,6 +326,13 @@ def main():
         victim = host_of(leader)
         check(victim is not None, f"the delivery queue has a leader ({leader})")
         victim = victim or RMQ[0]
+        log(f"publishing {count} events at {rate}/s from hx-app2")
+        producer = subprocess.Popen(in_ns("app2", [f"{bindir}/herald-producer", "generate", "--count", str(count), "--rate", str(rate),
+                                                   "--types", "order.created", "--seed", "2026"]),
+                                    env=env, stdout=open(f"{BASE}/logs/producer.log", "w"), stderr=subprocess.STDOUT)
+        t_start = time.time()
+        time.sleep(3)
+        # (a) mid-stream: the leader's link goes down.
         witness = next(h for h in RMQ if h != victim)
         summary["cut_broker"] = ns(victim)
         log(f"cutting {ns(victim)} ({leader}, leader of herald.deliver.quorum) for {args.cut_s:g} s")
@@ -348,30 +348,37 @@ def main():
         summary["down_seen_s"] = down_seen
         check(down_seen is not None, f"{node(witness)} saw {leader} go during the cut (its peers: {seen.strip()}; after {down_seen} s)")
         restore.join()
-        log(f"{ns(victim)} link up again")
         t_up = time.time()
-        healed = None
-        while time.time() < t_up + 120:
-            a, b = cluster_status(witness), cluster_status(victim)
-            if all(len(s.get("running_nodes", [])) == 3 and not s.get("partitions") for s in (a, b)):
-                healed = time.time() - t_up
-                break
-            time.sleep(1)
-        summary["heal_s"] = round(healed, 1) if healed is not None else None
-        check(healed is not None, f"the cluster healed after the cut: 3 running nodes, no partitions ({summary['heal_s']} s)")
-        code, out = ctl(witness, "list_queues", "name", "leader", "--formatter", "json")
-        try:
-            summary["new_leader"] = {q["name"]: q.get("leader") for q in json.loads(out)}.get("herald.deliver.quorum") if code == 0 else None
-        except ValueError:
-            summary["new_leader"] = None
-        log(f"cluster healed in {summary['heal_s']} s; delivery queue leader now {summary['new_leader']}")
+        log(f"{ns(victim)} link up again")
+        heal = {}
+
+        def await_heal():   # meanwhile: both sides of the cut agree on 3 running nodes and no partition
+            while time.time() < t_up + 150:
+                a, b = cluster_status(witness), cluster_status(victim)
+                if all(len(s.get("running_nodes", [])) == 3 and not s.get("partitions") for s in (a, b)):
+                    heal["s"] = round(time.time() - t_up, 1)
+                    log(f"cluster healed {heal['s']} s after the link came back")
+                    break
+                time.sleep(1)
+            code, out = ctl(witness, "list_queues", "name", "leader", "--formatter", "json")
+            try:
+                heal["leader"] = {q["name"]: q.get("leader") for q in json.loads(out)}.get("herald.deliver.quorum") if code == 0 else None
+            except ValueError:
+                heal["leader"] = None
+        healer = threading.Thread(target=await_heal, daemon=True)
+        healer.start()
 
         # (b) An application host loses its link: its router and worker lose the broker and the database.
-        time.sleep(2)
+        # On a fixed schedule (5 s after the first link came back), healed cluster or not, so it stays mid-stream.
+        time.sleep(max(0.0, t_up + 5 - time.time()))
         log(f"cutting hx-app1 for {args.cut_s:g} s")
         mid_stream = producer.poll() is None
         cut("app1", args.cut_s).join()
         log("hx-app1 link up again")
+        healer.join(timeout=200)
+        summary["heal_s"], summary["new_leader"] = heal.get("s"), heal.get("leader")
+        check(heal.get("s") is not None, f"the cluster healed after the cut: 3 running nodes, no partitions ({heal.get('s')} s)")
+        log(f"delivery queue leader now {heal.get('leader')}")
         t_app_up = time.time()
 
         rc = producer.wait(timeout=900)
