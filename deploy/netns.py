@@ -298,7 +298,8 @@ def main():
         log(f"RabbitMQ cluster up: {running}")
 
         urls = ",".join(f"amqp://guest:guest@{addr(h)}:{AMQP_PORT}/%2F" for h in RMQ)
-        env = dict(PATH=os.environ["PATH"], HOME="/root", LANG="C.UTF-8",
+        env = dict({k: v for k, v in os.environ.items() if k in ("LD_LIBRARY_PATH", "TZ")},   # nothing else: no HERALD_* of the caller
+                   PATH=os.environ["PATH"], HOME="/root", LANG="C.UTF-8",
                    HERALD_DATABASE_URL=f"postgres://herald:herald@{addr('pg')}:{PG_PORT}/herald", HERALD_AMQP_URL=urls,
                    HERALD_QUEUE_TYPE="quorum", HERALD_ROUTER_SHARDS="4", HERALD_ALLOW_PRIVATE_NETWORKS="true",
                    HERALD_DEVELOPMENT="true", HERALD_LOG_LEVEL="warning", HERALD_RECONCILE_GRACE_S="10")
@@ -430,8 +431,11 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
     except Exception as e:   # a step that failed outright: a failed check, then the teardown
-        check(False, f"the run stopped: {type(e).__name__}: {e}"[:600])
+        said = (getattr(e, "stderr", None) or "").strip()
+        check(False, f"the run stopped: {type(e).__name__}: {e} {said}"[:800])
+        log(f"logs in {BASE}/logs and {BASE}/*/log")
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # the teardown runs to its end
         for p in procs.values():
             if p.poll() is None:
                 p.kill()
