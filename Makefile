@@ -6,7 +6,7 @@ BIN = $(shell swift build -c $(CONFIG) --show-bin-path 2>/dev/null)
 export HERALD_DATABASE_URL ?= postgres://herald:herald@127.0.0.1:5432/herald
 export HERALD_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
 
-.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench bench-api bench-retention bench-scale cluster faults clean-state
+.PHONY: all setup services services-down build build-release migrate test test-unit test-integration demo bench bench-api bench-retention bench-scale cluster netns faults clean-state
 
 all: build
 
@@ -43,7 +43,8 @@ migrate: build
 
 ## Every test: unit tests, wrapper tests against the real servers, pipeline integration tests.
 ## Tests that restart the broker run on their own afterwards, so they disturb no other test; then
-## the web console in headless Chromium (screenshots in docs/console/), the short form of the fault-injection suite (its own servers; kill -9, broker and database faults).
+## the web console in headless Chromium (screenshots in docs/console/), the 3-node cluster, the network-namespace
+## hosts with link cuts (deploy/netns.py), the short form of the fault-injection suite (its own servers; kill -9, broker and database faults).
 test: setup
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build --skip BrokerRestart
@@ -55,6 +56,9 @@ test: setup
 	python3 deploy/cluster.py --bin "$$(swift build --show-bin-path)" || \
 	  { echo "[test] the 3-node cluster run failed once (three brokers on two cores); running it again"; \
 	    python3 deploy/cluster.py --bin "$$(swift build --show-bin-path)"; }
+	python3 deploy/netns.py --bin "$$(swift build --show-bin-path)" || \
+	  { echo "[test] the network-namespace run failed once (seven hosts on two cores); running it again"; \
+	    python3 deploy/netns.py --bin "$$(swift build --show-bin-path)"; }
 	HERALD_DEVELOPMENT=true python3 deploy/faults.py --quick --bin "$$(swift build --show-bin-path)"
 
 ## The full fault-injection suite: 20,000 events at 1,000/s per fault, release build (docs/RELIABILITY.md).
@@ -69,6 +73,7 @@ bench: setup build-release
 	@python3 deploy/bench_api.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
 	@python3 deploy/bench_retention.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
 	@python3 deploy/bench_scale.py $(if $(QUICK),--quick,) --bin "$$(swift build -c release --show-bin-path)"
+	@python3 deploy/netns.py $(if $(QUICK),,--full) --bin "$$(swift build -c release --show-bin-path)"
 
 ## Retention alone: 50 million attempts in day partitions, days dropped, queries timed before and after.
 bench-retention: setup build-release
@@ -83,6 +88,12 @@ bench-scale: setup build-release
 ## killed mid-stream (20,000 events at 1,000/s; the short form runs in make test).
 cluster: setup build-release
 	python3 deploy/cluster.py --full --bin "$$(swift build -c release --show-bin-path)"
+
+## Seven network namespaces as hosts (3 RabbitMQ nodes, PostgreSQL, a receiver, 2 app hosts) on a bridge;
+## the delivery queue leader's link and an app host's link cut for 10 s (30,000 events at 1,000/s;
+## the short form runs in make test). Needs root.
+netns: setup build-release
+	python3 deploy/netns.py --full --bin "$$(swift build -c release --show-bin-path)"
 
 ## herald-api alone: the delivery log and stats over millions of rows, and HTTP ingest.
 bench-api: setup build-release
