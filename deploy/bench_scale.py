@@ -264,6 +264,12 @@ def configuration(bindir, nodes, queue_type, procs, events, cluster_nodes):
         if producer.returncode != 0:
             raise RuntimeError(f"producer exited {producer.returncode} (log in {STATE}/producer.log)")
         bench.wait_done(events, max(120, events / 50), db=DB)
+        time.sleep(1)
+        left = {q["name"][len(prefix):]: (q.get("messages"), q.get("messages_unacknowledged"))
+                for q in rabbit_json("list_queues", "name", "messages", "messages_unacknowledged")
+                if q.get("name", "").startswith(prefix) and (int(q.get("messages") or 0) > 0)}
+        if left:
+            log(f"left in queues after the run (ready+unacked, unacked): {left}")
         wall = time.time() - t0
         groups["postgres"], groups["postgres_shared"] = postgres_processes()   # backends opened meanwhile too
         cpu = {g: cpu_since(before[g], p) for g, p in groups.items()}

@@ -283,6 +283,15 @@ def main():
                                              "WHERE w.name IN ('Retry','Dead') GROUP BY 1,2,3", db=DB).replace("\n", "; "))
         check(retried + dead == generated and retried > 0 and dead > 0, f"quorum retry path ({retried} retried) and dead letters ({dead} failed) of {generated}")
         check(all(p.poll() is None for p in procs[1:]), "routers and workers are still running (reconnected)")
+        # The 4 quorum shard queues are shared by the 2 routers (each hands over what is beyond its
+        # fair share; consumer tags are <instance>/shard.N).
+        live = [n for n, _ in NODES if n in alive]
+        code, out = ctl(live[0], "list_consumers", "queue_name", "consumer_tag", "active", "--formatter", "json") if live else (1, "")
+        owners = {}
+        for c in (json.loads(out) if code == 0 else []):
+            if ".router.shard." in c.get("queue_name", "") and c.get("active") in (True, "true"):
+                owners[c["queue_name"]] = c.get("consumer_tag", "").split("/")[0]
+        check(len(owners) == 4 and len(set(owners.values())) == 2, f"the router shards are spread over both routers ({owners})")
         print(json.dumps({"events": count, "delivered": stream, "lost": count - stream, "duplicates": dup, "killed": leader,
                           "recovery_s": round(recovered, 1), "retried": retried, "dead": dead}))
         for p in procs:

@@ -75,7 +75,7 @@ public struct Router: HeraldService {
                 logger.info("webhooks reloaded", metadata: ["webhooks": "\(fresh.webhooks.count)"])
             }
             // Between batches nothing is unacknowledged: the moment to hand extra shards over.
-            let handed = try shards.rebalance(amqp)
+            let handed = try shards.rebalance(amqp, logger: logger)
             if !handed.isEmpty { logger.info("router shards handed over to another router", metadata: ["shards": "\(handed)"]) }
             var batch = try amqp.deliveries(max: 1, timeout: .milliseconds(100))
             if batch.isEmpty { stats.log(logger); continue }

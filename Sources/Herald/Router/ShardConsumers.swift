@@ -6,7 +6,8 @@ import Logging
 /// handed to another router without touching the rest: closing the channel puts back what this
 /// router had received and not yet routed, in order, and the shard's next consumer takes over.
 /// Every `interval` the router compares the shards it was active on with its fair share
-/// (`ShardBalance`) and hands the extra ones over, subscribing again at the back of their lines.
+/// (`ShardBalance`; the routers are counted as the consumers of `herald.router.members`) and hands
+/// the extra ones over, subscribing again at the back of their lines.
 struct ShardConsumers {
     let names: TopologyNames
     /// Consumer tags `<instance>/shard.<N>`: `rabbitmqctl list_consumers` shows which router has which shard.
@@ -28,9 +29,20 @@ struct ShardConsumers {
         balance = ShardBalance(shards: names.routerShards)
     }
 
-    /// Subscribes to every shard (each on its own channel).
+    /// Subscribes to every shard (each on its own channel), and counts itself in as a router.
     mutating func subscribeAll(_ amqp: AMQPConnection) throws(AMQPError) {
+        guard names.routerShards > 0 else { return }
+        try routers(amqp)
+        try amqp.consume(queue: names.routerMembersQueue, consumerTag: "\(instance)/member")
         for shard in 0..<names.routerShards { try subscribe(shard, amqp) }
+    }
+
+    /// The routers running: the consumers of the members queue (a classic, transient queue that
+    /// goes with its last consumer; declaring it again, not passively, brings it back after the node
+    /// that held it went down). A quorum shard queue cannot tell: it counts only its active consumer.
+    @discardableResult
+    private func routers(_ amqp: AMQPConnection) throws(AMQPError) -> Int {
+        Int(try amqp.declareQueue(names.routerMembersQueue, durable: false, autoDelete: true).consumerCount)
     }
 
     private mutating func subscribe(_ shard: Int, _ amqp: AMQPConnection) throws(AMQPError) {
@@ -51,15 +63,13 @@ struct ShardConsumers {
 
     /// Hands over the shards beyond this router's fair share, at most once per `interval`. Called
     /// between batches, when everything routed is acknowledged. Returns the shards handed over.
-    mutating func rebalance(_ amqp: AMQPConnection) throws(AMQPError) -> [Int] {
+    mutating func rebalance(_ amqp: AMQPConnection, logger: Logger) throws(AMQPError) -> [Int] {
         guard names.routerShards > 0, ContinuousClock.now - lastCheck >= interval else { return [] }
         lastCheck = .now
         defer { active = [] }
-        var routers = 0
-        for shard in 0..<names.routerShards {
-            routers = max(routers, Int(try amqp.counts(queue: names.routerShardQueue(shard)).consumers))
-        }
+        let routers = try routers(amqp)
         let moving = balance.handOver(active: active, routers: routers)
+        logger.debug("router shards", metadata: ["routers": "\(routers)", "active": "\(active.sorted())", "handing_over": "\(moving)"])
         for shard in moving {
             if let id = channelOfShard[shard] {
                 try amqp.closeChannel(id)

@@ -23,6 +23,9 @@ public struct TopologyNames: Sendable, Equatable {
     public var routerShards: Int = 0
     /// The consistent-hash exchange in front of the shards (hash of the `tenant` header).
     public var routerHashExchange: String { prefix + "herald.router.hash" }
+    /// A queue every router consumes and nobody publishes to: its consumer count is the number of
+    /// routers (a quorum queue with a single active consumer counts only the active one).
+    public var routerMembersQueue: String { prefix + "herald.router.members" }
     /// A shard queue's points on the consistent-hash ring (its binding key).
     public static let shardWeight = "20"
     public func routerShardQueue(_ shard: Int) -> String { "\(prefix)herald.router.shard.\(shard)\(queueType == .quorum ? ".quorum" : "")" }
