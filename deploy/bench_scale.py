@@ -236,14 +236,14 @@ def configuration(bindir, nodes, queue_type, procs, events, cluster_nodes):
                 break
         warm.terminate()
         warm.wait()
-        # The last warm-up events routed: their count stops growing.
-        seen, settle = -1, time.time() + 60
-        while time.time() < settle:
-            now = int(psql("SELECT count(*) FROM events WHERE type = 'order.updated'") or 0)
-            if now == seen:
-                break
-            seen = now
-            time.sleep(1)
+        # The last warm-up events routed (they are not recorded: no webhook wants them): the router
+        # queues empty at two reads in a row (a quorum queue's counts trail by seconds).
+        empty_reads, settle = 0, time.time() + 60
+        while empty_reads < 2 and time.time() < settle:
+            held = sum(int(q.get("messages") or 0) for q in rabbit_json("list_queues", "name", "messages")
+                       if q.get("name", "").startswith(prefix + "herald.router"))
+            empty_reads = empty_reads + 1 if held == 0 else 0
+            time.sleep(2)
         active, owners, deliver = consumers(prefix, queue_type)
         pid_name = {h.pid(n): n for n in routers}
         shard_owner = [pid_name.get(owners.get(i), "?" if i in active else None) for i in range(SHARDS)]
@@ -264,12 +264,18 @@ def configuration(bindir, nodes, queue_type, procs, events, cluster_nodes):
         if producer.returncode != 0:
             raise RuntimeError(f"producer exited {producer.returncode} (log in {STATE}/producer.log)")
         bench.wait_done(events, max(120, events / 50), db=DB)
-        time.sleep(1)
-        left = {q["name"][len(prefix):]: (q.get("messages"), q.get("messages_unacknowledged"))
-                for q in rabbit_json("list_queues", "name", "messages", "messages_unacknowledged")
-                if q.get("name", "").startswith(prefix) and (int(q.get("messages") or 0) > 0)}
+        # What the queues still hold. A quorum queue's counts in rabbitmqctl trail its state by
+        # seconds (statistics), so they are read until they settle; only what stays is reported.
+        left, settle = {}, time.time() + 30
+        while True:
+            left = {q["name"][len(prefix):]: (q.get("messages"), q.get("messages_unacknowledged"))
+                    for q in rabbit_json("list_queues", "name", "messages", "messages_unacknowledged")
+                    if q.get("name", "").startswith(prefix) and (int(q.get("messages") or 0) > 0)}
+            if not left or time.time() > settle:
+                break
+            time.sleep(2)
         if left:
-            log(f"left in queues after the run (ready+unacked, unacked): {left}")
+            log(f"left in queues 30 s after the run (ready+unacked, unacked): {left}")
         wall = time.time() - t0
         groups["postgres"], groups["postgres_shared"] = postgres_processes()   # backends opened meanwhile too
         cpu = {g: cpu_since(before[g], p) for g, p in groups.items()}
