@@ -8,6 +8,7 @@ units in deploy/systemd with `systemd-analyze verify`.
     python3 deploy/check_deploy.py
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -120,5 +121,41 @@ for unit in units:
             problems = [l for l in (out.stdout + out.stderr).splitlines()
                         if l.strip() and "is not executable" not in l and "not found" not in l and "Failed to create" not in l]
             check(not problems, f"{name}: systemd-analyze verify: {problems[:3]}")
+
+# 4. The Grafana dashboard and the Prometheus alert rules: every Herald metric they read is one
+#    Herald exports, and every queue selector that reads the router or delivery queue also reads
+#    their shards (HERALD_ROUTER_SHARDS, HERALD_DELIVERY_SHARDS label them herald.router.shard.N, …).
+sources = "".join(open(f).read() for f in glob.glob(os.path.join(ROOT, "Sources", "**", "*.swift"), recursive=True))
+
+
+def exprs_of(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "expr" and isinstance(value, str):
+                yield value
+            else:
+                yield from exprs_of(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from exprs_of(item)
+
+
+observed = {
+    "alert rules": list(exprs_of(yaml.safe_load(open(os.path.join(ROOT, "deploy", "prometheus-alerts.yml"))))),
+    "dashboard": list(exprs_of(json.load(open(os.path.join(ROOT, "deploy", "grafana-dashboard.json"))))),
+}
+for where, exprs in observed.items():
+    check(len(exprs) >= 5, f"{where}: {len(exprs)} expressions read")
+    names = {re.sub(r"_(bucket|sum|count)$", "", n) for e in exprs for n in re.findall(r"\bherald_[a-z_]+", e)}
+    unknown = sorted(n for n in names if f'"{n}"' not in sources)
+    check(names and not unknown, f"{where}: the {len(names)} Herald metrics used are exported (unknown: {unknown})")
+    uncovered = []
+    for e in exprs:
+        for op, value in re.findall(r'queue\s*(=~|=)\s*"([^"]*)"', e):
+            matches = (lambda q: re.fullmatch(value, q)) if op == "=~" else (lambda q: q == value)
+            for base in ("herald.router", "herald.deliver"):
+                if matches(base) and not matches(base + ".shard.3"):
+                    uncovered.append(f"{op}\"{value}\"")
+    check(not uncovered, f"{where}: queue selectors cover the shard queues too ({uncovered})")
 
 sys.exit(check.summary())
