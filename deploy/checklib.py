@@ -1,6 +1,7 @@
 """What the deploy/ check scripts share: counting checks and saying 'N passed, M failed', and a free
 port on 127.0.0.1."""
 import socket
+import time
 
 
 class Checks:
@@ -30,3 +31,13 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def wait_for(ask, timeout, interval=1):
+    """Asks `ask()` until it is true or `timeout` seconds have passed; returns whether it was."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if ask():
+            return True
+        time.sleep(interval)
+    return False

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 
-from checklib import Checks, free_port
+from checklib import Checks, free_port, wait_for
 import time
 import urllib.request
 
@@ -95,13 +95,7 @@ def start_node(name, port):
 
 
 def await_node(name, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        code, _ = ctl(name, "await_startup", timeout=30)
-        if code == 0:
-            return True
-        time.sleep(1)
-    return False
+    return wait_for(lambda: ctl(name, "await_startup", timeout=30)[0] == 0, timeout)
 
 
 def join(name):

@@ -32,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklib import Checks  # noqa: E402
+from checklib import Checks, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE = "/var/tmp/herald-netns"
@@ -175,13 +175,7 @@ def start_node(host, ticktime):
 
 
 def await_node(host, timeout=180):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        code, _ = ctl(host, "await_startup", timeout=60)
-        if code == 0:
-            return True
-        time.sleep(1)
-    return False
+    return wait_for(lambda: ctl(host, "await_startup", timeout=60)[0] == 0, timeout)
 
 
 def cluster_status(host, target=None):
